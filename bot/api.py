@@ -1,0 +1,441 @@
+"""The run API of CONTRACT.md section 3: request handlers and the contract's JSON errors."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from typing_extensions import Annotated
+
+from bot.config import Settings
+from bot.metrics import Metrics
+from store.filters import FilterSyntaxError, RunFilter, parse_api_time
+from store.ids import RUN_ID_PATTERN, is_valid_run_id
+from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
+from store.reports import RunReport, RunState
+from store.run_store import (
+    ReportOutcome,
+    ReportResult,
+    RunNotFound,
+    RunStore,
+    WorkflowInfo,
+    WorkflowSpec,
+)
+from store.types import RunStatus
+
+MAX_BODY = 1024 * 1024
+MAX_BATCH_BODY = 16 * 1024 * 1024
+MAX_BATCH_REPORTS = 1000
+MAX_PAGE = 200
+MAX_NOTE = 3000
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STORE = web.AppKey("store", RunStore)
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+
+
+class ApiError(Exception):
+    """An answer of the contract's shape: {"error": sentence, "field": dotted path}."""
+
+    def __init__(self, status: int, message: str, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field, self.extra = status, message, field, extra
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json"
+    )
+
+
+def error_body(error: ApiError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error.message}
+    if error.field is not None:
+        body["field"] = error.field
+    return {**body, **error.extra}
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every API failure leaves as JSON, with the status the contract gives it."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return json_response(error_body(error), error.status)
+    except web.HTTPRequestEntityTooLarge:
+        return json_response({"error": "the request body is too large"}, 413)
+    except web.HTTPException as error:
+        if not request.path.startswith("/api/") or error.status < 400:
+            raise
+        return json_response({"error": error.reason}, error.status)
+
+
+@web.middleware
+async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    token = request.app[SETTINGS].api_token
+    if token is None:
+        raise ApiError(503, "the run API is off: set RUNSBOT_API_TOKEN to turn it on")
+    given = request.headers.get("Authorization", "")
+    expected = f"Bearer {token.get_secret_value()}"
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "missing or wrong bearer token: send Authorization: Bearer <RUNSBOT_API_TOKEN>")
+    return await handler(request)
+
+
+# Request bodies ---------------------------------------------------------------
+
+
+async def read_json(request: web.Request, limit: int) -> Any:
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"the request body is over {limit // (1024 * 1024)} MiB")
+    body = await request.read()
+    if len(body) > limit:
+        raise ApiError(413, f"the request body is over {limit // (1024 * 1024)} MiB")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise ApiError(400, f"the request body is not JSON: {error}") from None
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_error(error: ValidationError, prefix: str = "") -> ApiError:
+    first = error.errors(include_url=False)[0]
+    field = prefix + field_path(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "is required"
+    elif first["type"] == "model_type":
+        message = "should be a JSON object"
+    return ApiError(422, f"{field}: {message}" if field else message, field or None)
+
+
+def parse_report(body: Any, prefix: str = "") -> RunReport:
+    if not isinstance(body, dict):
+        raise ApiError(422, "a run report should be a JSON object", prefix.rstrip(".") or None)
+    try:
+        return RunReport.model_validate(body)
+    except ValidationError as error:
+        raise validation_error(error, prefix) from None
+
+
+# JSON views of store results --------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def workflow_json(workflow: WorkflowRecord | WorkflowInfo) -> dict[str, Any]:
+    return {
+        "id": workflow.id,
+        "source": workflow.source,
+        "destination": workflow.destination,
+        "name": workflow.name,
+    }
+
+
+def _run_fields(run: RunState | RunSummary) -> dict[str, Any]:
+    error = None
+    if run.error_message is not None or run.error_step is not None:
+        error = {"message": run.error_message, "step": run.error_step}
+    return {
+        "id": run.id,
+        "reference": run.reference,
+        "status": run.status.value,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "updated_at": iso(run.updated_at),
+        "error": error,
+        "skip_reason": run.skip_reason,
+        "result": run.result,
+    }
+
+
+def reported_run_json(outcome: ReportOutcome) -> dict[str, Any]:
+    assert outcome.run is not None and outcome.workflow is not None
+    run = outcome.run
+    return {
+        **_run_fields(run),
+        "workflow": workflow_json(outcome.workflow),
+        "payload": run.payload,
+        "steps": run.steps or [],
+    }
+
+
+def summary_json(run: RunSummary) -> dict[str, Any]:
+    return {
+        **_run_fields(run),
+        "workflow": workflow_json(run.workflow),
+        "created_at": iso(run.created_at),
+        "retry_of": run.retry_of,
+        "note_count": run.note_count,
+    }
+
+
+def note_json(note: NoteRecord) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "run_id": note.run_id,
+        "author": note.author,
+        "text": note.text,
+        "source": note.source,
+        "created_at": iso(note.created_at),
+        "updated_at": iso(note.updated_at),
+    }
+
+
+def detail_json(detail: RunDetail) -> dict[str, Any]:
+    return {
+        **summary_json(detail.summary),
+        "payload": detail.payload,
+        "steps": [step.__dict__ for step in detail.steps],
+        "notes": [note_json(note) for note in detail.notes],
+        "retried_as": list(detail.retried_as),
+    }
+
+
+def full_workflow_json(workflow: WorkflowRecord) -> dict[str, Any]:
+    return {
+        **workflow_json(workflow),
+        "trigger_url": workflow.trigger_url,
+        "alert_channel": workflow.alert_channel,
+        "created_at": iso(workflow.created_at),
+        "updated_at": iso(workflow.updated_at),
+    }
+
+
+# Handlers ---------------------------------------------------------------------
+
+
+async def report_run(request: web.Request) -> web.Response:
+    report = parse_report(await read_json(request, MAX_BODY))
+    (outcome,) = await request.app[STORE].report_runs([report])
+    request.app[METRICS].reports.labels(outcome.result.value).inc()
+    if outcome.result is ReportResult.REJECTED:
+        assert outcome.error is not None
+        raise ApiError(422, outcome.error.message, outcome.error.field)
+    return json_response(
+        reported_run_json(outcome), 201 if outcome.result is ReportResult.CREATED else 200
+    )
+
+
+async def report_batch(request: web.Request) -> web.Response:
+    body = await read_json(request, MAX_BATCH_BODY)
+    if not isinstance(body, dict) or not isinstance(body.get("runs"), list):
+        raise ApiError(422, 'the body should be {"runs": [ …reports… ]}', "runs")
+    items: list[Any] = body["runs"]
+    if len(items) > MAX_BATCH_REPORTS:
+        raise ApiError(422, f"at most {MAX_BATCH_REPORTS} reports per batch, got {len(items)}", "runs")
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    valid: list[tuple[int, RunReport]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, parse_report(item, f"runs.{index}.")))
+        except ApiError as error:
+            results[index] = _batch_rejection(item, error)
+    outcomes = await request.app[STORE].report_runs([report for _, report in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        request.app[METRICS].reports.labels(outcome.result.value).inc()
+        if outcome.result is ReportResult.REJECTED:
+            assert outcome.error is not None
+            field = f"runs.{index}.{outcome.error.field}" if outcome.error.field else None
+            results[index] = _batch_rejection(items[index], ApiError(422, outcome.error.message, field))
+        else:
+            status = 201 if outcome.result is ReportResult.CREATED else 200
+            results[index] = {"id": outcome.run_id, "status": status, "error": None}
+    return json_response({"results": results})
+
+
+def _batch_rejection(item: Any, error: ApiError) -> dict[str, Any]:
+    run_id = item.get("id") if isinstance(item, dict) else None
+    return {
+        "id": run_id if isinstance(run_id, str) else None,
+        "status": 422,
+        "error": error.message,
+        "field": error.field,
+    }
+
+
+def _statuses(request: web.Request) -> frozenset[RunStatus]:
+    statuses = set()
+    for value in request.query.getall("status", []):
+        for word in value.split(","):
+            try:
+                statuses.add(RunStatus(word.strip().lower()))
+            except ValueError:
+                known = ", ".join(status.value for status in RunStatus)
+                raise ApiError(422, f"status {word!r} is not one of {known}", "status") from None
+    return frozenset(statuses)
+
+
+def _time_param(request: web.Request, name: str, *, end_of_day: bool) -> datetime | None:
+    value = request.query.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_api_time(value.strip(), end_of_day=end_of_day)
+    except FilterSyntaxError:
+        raise ApiError(
+            422, f"{name} should be an RFC 3339 time like 2026-11-20T10:02:03Z or a day like 2026-11-20", name
+        ) from None
+
+
+def _limit(request: web.Request) -> int:
+    raw = request.query.get("limit", "20")
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ApiError(422, f"limit should be a whole number from 1 to {MAX_PAGE}", "limit") from None
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApiError(422, f"limit should be from 1 to {MAX_PAGE}, got {limit}", "limit")
+    return limit
+
+
+def run_filter(request: web.Request) -> RunFilter:
+    since = _time_param(request, "since", end_of_day=False)
+    until = _time_param(request, "until", end_of_day=True)
+    if since is not None and until is not None and since > until:
+        raise ApiError(422, "since is after until", "since")
+    workflow = request.query.get("workflow", "").strip() or None
+    return RunFilter(
+        statuses=_statuses(request),
+        since=since,
+        until=until,
+        workflow=workflow,
+        words=tuple(request.query.get("q", "").split()),
+        limit=_limit(request),
+        cursor=request.query.get("cursor") or None,
+    )
+
+
+async def list_runs(request: web.Request) -> web.Response:
+    flt = run_filter(request)
+    try:
+        page = await request.app[STORE].list_runs(flt)
+    except InvalidCursor as error:
+        raise ApiError(422, f"{error}: start again without cursor", "cursor") from None
+    return json_response(
+        {
+            "runs": [summary_json(run) for run in page.runs],
+            "next_cursor": page.next_cursor,
+            "total": page.total,
+        }
+    )
+
+
+def _run_id(request: web.Request) -> str:
+    run_id = request.match_info["run_id"]
+    if not is_valid_run_id(run_id):
+        raise ApiError(404, f"no run with ID {run_id!r}: run IDs match {RUN_ID_PATTERN}", "id")
+    return run_id
+
+
+async def get_run(request: web.Request) -> web.Response:
+    run_id = _run_id(request)
+    detail = await request.app[STORE].get_run(run_id)
+    if detail is None:
+        raise ApiError(404, f"no run with ID {run_id}")
+    return json_response(detail_json(detail))
+
+
+class NoteBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    author: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE)]
+
+
+async def add_note(request: web.Request) -> web.Response:
+    run_id = _run_id(request)
+    body = await read_json(request, MAX_BODY)
+    try:
+        note = NoteBody.model_validate(body)
+    except ValidationError as error:
+        raise validation_error(error) from None
+    try:
+        record = await request.app[STORE].add_note(
+            run_id, author=note.author, text=note.text, source="api"
+        )
+    except RunNotFound:
+        raise ApiError(404, f"no run with ID {run_id}") from None
+    return json_response(note_json(record), 201)
+
+
+class WorkflowBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    source: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    destination: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    trigger_url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    alert_channel: str | None = None
+
+    @field_validator("trigger_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("should be an http:// or https:// URL")
+        return value
+
+    @field_validator("alert_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not (value[:1] in "CGD" and value[1:].isalnum() and value.isupper()):
+            raise ValueError("should be a Slack channel ID like C0123456789")
+        return value
+
+
+async def put_workflow(request: web.Request) -> web.Response:
+    workflow_id = request.match_info["workflow_id"]
+    if not is_valid_run_id(workflow_id):
+        raise ApiError(422, f"workflow IDs match {RUN_ID_PATTERN}", "id")
+    body = await read_json(request, MAX_BODY)
+    try:
+        spec = WorkflowBody.model_validate(body)
+    except ValidationError as error:
+        raise validation_error(error) from None
+    record, created = await request.app[STORE].put_workflow(
+        workflow_id, WorkflowSpec(**spec.model_dump())
+    )
+    return json_response(full_workflow_json(record), 201 if created else 200)
+
+
+async def list_workflows(request: web.Request) -> web.Response:
+    workflows = await request.app[STORE].list_workflows()
+    return json_response({"workflows": [full_workflow_json(w) for w in workflows]})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if await request.app[STORE].ping():
+        return json_response({"status": "ok"})
+    return json_response({"status": "unavailable", "error": "the run store does not answer"}, 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body, content_type = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/runs", report_run)
+    app.router.add_post("/api/v1/runs/batch", report_batch)
+    app.router.add_get("/api/v1/runs", list_runs)
+    app.router.add_get("/api/v1/runs/{run_id}", get_run)
+    app.router.add_post("/api/v1/runs/{run_id}/notes", add_note)
+    app.router.add_put("/api/v1/workflows/{workflow_id}", put_workflow)
+    app.router.add_get("/api/v1/workflows", list_workflows)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)

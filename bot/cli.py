@@ -1,0 +1,188 @@
+"""The `runsbot` command: serve | db upgrade | runs … | demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, SlackMode, load_settings
+from bot.logs import configure_logging
+from bot.web import create_web_app
+from store.filters import FilterSyntaxError, parse_filter
+from store.queries import InvalidCursor, RunPage
+from store.run_store import RunStore
+
+log = logging.getLogger("runsbot")
+
+SLACK_OFF = (
+    "Slack is off: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) "
+    "or with SLACK_APP_TOKEN (Socket Mode) to turn it on"
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"runsbot: {error}", file=sys.stderr)
+        return 2
+    try:
+        return int(asyncio.run(args.command(settings, args)))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runsbot", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_parser = commands.add_parser("serve", help="run the API, Slack and the scheduled jobs")
+    serve_parser.set_defaults(command=serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(command=db_upgrade)
+
+    runs_parser = commands.add_parser(
+        "runs",
+        help="list runs, with the words of /runs (e.g. runsbot runs failed last:7d)",
+    )
+    runs_parser.add_argument("words", nargs="*", help="statuses, filters and text, as in /runs")
+    runs_parser.add_argument("--tz", help="time zone for days and times (default: this machine's)")
+    runs_parser.add_argument("--limit", type=int, default=20, help="runs per page (default 20)")
+    runs_parser.add_argument("--cursor", help="the next page, as printed under the table")
+    runs_parser.set_defaults(command=runs)
+
+    demo = commands.add_parser("demo-data", help="fill the store with realistic runs")
+    demo.add_argument("--runs", type=int, default=10_000, help="how many runs (default 10000)")
+    demo.add_argument("--days", type=int, default=30, help="spread over this many days back")
+    demo.add_argument("--seed", type=int, default=1, help="random seed, for repeatable data")
+    demo.set_defaults(command=demo_data)
+    return parser
+
+
+async def serve(settings: Settings, _args: argparse.Namespace) -> int:
+    store = RunStore.open(settings.database_url)
+    await store.upgrade()
+    app = create_web_app(settings, store)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    addresses = ", ".join(f"http://{host}:{port}" for host, port in _bound(runner))
+    log.info("runsbot listening on %s, store %s", addresses, store.dialect)
+    if settings.slack_mode is SlackMode.OFF:
+        log.info(SLACK_OFF)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("runsbot stopping")
+    await runner.cleanup()
+    return 0
+
+
+def _bound(runner: web.AppRunner) -> list[tuple[str, int]]:
+    return [tuple(address[:2]) for address in runner.addresses]
+
+
+async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    store = RunStore.open(settings.database_url)
+    try:
+        await store.upgrade()
+    finally:
+        await store.close()
+    print("schema is up to date")
+    return 0
+
+
+def _zone(name: str | None) -> tzinfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SystemExit(f"runsbot: --tz {name!r} is not a time zone name like Europe/Paris")
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else UTC
+
+
+async def runs(settings: Settings, args: argparse.Namespace) -> int:
+    zone = _zone(args.tz)
+    try:
+        flt = parse_filter(args.words, tz=zone, now=datetime.now(UTC), limit=args.limit)
+    except FilterSyntaxError as error:
+        print(f"runsbot: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  for example: runsbot runs {error.hint}", file=sys.stderr)
+        return 2
+    if args.cursor:
+        flt = type(flt)(**{**flt.__dict__, "cursor": args.cursor})
+    store = RunStore.open(settings.database_url)
+    try:
+        await store.upgrade()
+        page = await store.list_runs(flt)
+    except InvalidCursor as error:
+        print(f"runsbot: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    print(format_page(page, zone))
+    return 0
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_page(page: RunPage, zone: tzinfo) -> str:
+    """A plain-text table of one page of runs, times in `zone`."""
+    if not page.runs:
+        return "No runs matched."
+    header = ("STATUS", "STARTED", "WORKFLOW", "REFERENCE", "RUN ID", "NOTES")
+    rows = [
+        (
+            run.status.value,
+            run.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            _cell(run.workflow.route, 32),
+            _cell(run.reference, 40),
+            run.id,
+            str(run.note_count),
+        )
+        for run in page.runs
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    lines.append(f"{len(page.runs)} of {page.total} runs")
+    if page.next_cursor:
+        lines.append(f"next page: --cursor {page.next_cursor}")
+    return "\n".join(lines)
+
+
+async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from store.demo import fill_demo_data
+
+    store = RunStore.open(settings.database_url)
+    try:
+        await store.upgrade()
+        started = asyncio.get_running_loop().time()
+        made = await fill_demo_data(store, runs=args.runs, days=args.days, seed=args.seed)
+        elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        await store.close()
+    print(f"made {made} runs in {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Logging for the runsbot process, with secrets masked on the way out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+# Slack tokens, bearer credentials and signatures, wherever a library logs them.
+_SECRET = re.compile(
+    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?i:bearer)\s+[^\s\"',]+|v[01]=[0-9a-f]{16,})"
+)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET.sub("[secret]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s")
+    formatter.converter = time.gmtime  # log times in UTC, whatever the server's zone
+    handler.setFormatter(formatter)
+    handler.addFilter(RedactSecrets())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Routine chatter of libraries: only their warnings reach the log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

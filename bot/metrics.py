@@ -1,0 +1,27 @@
+"""Prometheus metrics, in a registry of the app's own (so tests and replicas don't share one)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.reports = Counter(
+            "runsbot_reports",
+            "Run reports received, by what became of them",
+            ["result"],
+            registry=self.registry,
+        )
+        self.requests = Histogram(
+            "runsbot_http_request_duration_seconds",
+            "HTTP requests served, by route and status",
+            ["route", "status"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,19 @@
+"""Alembic runs on the connection store.database.upgrade() hands it (async engines)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from store.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `runsbot db upgrade`, which supplies the connection")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,239 @@
+"""The run store's tables, as typed declarations with the rules in the schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import RunStatus, UTCDateTime, metadata
+
+RunId = Annotated[str, mapped_column(String(64))]
+UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
+Document = Annotated[Any, mapped_column(JSON().with_variant(JSONB(), "postgresql"))]
+# SQLite only makes an INTEGER PRIMARY KEY the rowid alias that FTS5 can point at.
+BigSerial = BigInteger().with_variant(Integer(), "sqlite")
+
+_STATUSES = ", ".join(f"'{status.value}'" for status in RunStatus)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(255))
+    destination: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    trigger_url: Mapped[str | None] = mapped_column(String(2048))
+    alert_channel: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+
+
+class Run(Base):
+    """One execution of a workflow. Steps and payload are documents, replaced whole."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        Index("ix_runs_started_at_id", "started_at", "id"),
+        Index("ix_runs_status_started_at_id", "status", "started_at", "id"),
+        Index(
+            "ix_runs_workflow_id_status_started_at_id", "workflow_id", "status", "started_at", "id"
+        ),
+        Index(
+            "ix_runs_retry_of",
+            "retry_of",
+            sqlite_where=text("retry_of IS NOT NULL"),
+            postgresql_where=text("retry_of IS NOT NULL"),
+        ),
+    )
+
+    seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    id: Mapped[RunId] = mapped_column(unique=True)
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id"))
+    reference: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[UTCTime]
+    finished_at: Mapped[UTCTime | None]
+    # The newest engine report's updated_at, and when runsbot first stored the run.
+    updated_at: Mapped[UTCTime]
+    created_at: Mapped[UTCTime]
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_step: Mapped[str | None] = mapped_column(String(255))
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    retry_of: Mapped[str | None] = mapped_column(String(64), ForeignKey("runs.id"))
+    # Per field, the rank key of the report that set it (see store/reports.py).
+    versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    payload: Mapped[Document | None]
+    steps: Mapped[Document | None]
+
+
+class ReportEvent(Base):
+    """Every engine `event_id` seen: a repeated one is a no-op."""
+
+    __tablename__ = "report_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[UTCTime]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    __table_args__ = (
+        CheckConstraint("source IN ('api', 'slack_modal', 'slack_thread')", name="source"),
+        # A thread reply is one note: its edits and deletion find it by (channel, ts).
+        Index(
+            "uq_notes_slack_channel_id_slack_message_ts",
+            "slack_channel_id",
+            "slack_message_ts",
+            unique=True,
+            sqlite_where=text("slack_message_ts IS NOT NULL"),
+            postgresql_where=text("slack_message_ts IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    slack_message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+
+
+class Retrigger(Base):
+    """Who asked to run a run again, as which new run, and how its request to the engine went."""
+
+    __tablename__ = "retriggers"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'accepted', 'failed')", name="state"),
+        # One retrigger in flight per original run, however many times it is clicked.
+        Index(
+            "uq_retriggers_run_id_in_flight",
+            "run_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index("ix_retriggers_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    new_run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id"), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[UTCTime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+
+
+class Subscription(Base):
+    """A channel that gets the failure alerts of one workflow, or of all (workflow_id NULL)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index(
+            "uq_subscriptions_channel_id_workflow_id",
+            "channel_id",
+            "workflow_id",
+            unique=True,
+            sqlite_where=text("workflow_id IS NOT NULL"),
+            postgresql_where=text("workflow_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_subscriptions_channel_id_all",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("workflow_id IS NULL"),
+            postgresql_where=text("workflow_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    workflow_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[UTCTime]
+
+
+class AlertMessage(Base):
+    """A Slack message that alerts one failed run, or a group of a workflow's failures."""
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (
+        CheckConstraint("kind IN ('single', 'group')", name="kind"),
+        Index(
+            "uq_alert_messages_channel_id_message_ts",
+            "channel_id",
+            "message_ts",
+            unique=True,
+            sqlite_where=text("message_ts IS NOT NULL"),
+            postgresql_where=text("message_ts IS NOT NULL"),
+        ),
+        Index(
+            "ix_alert_messages_channel_id_workflow_id_opened_at",
+            "channel_id",
+            "workflow_id",
+            "opened_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[UTCTime]
+    # Set when the message must be (re)rendered with chat.update; cleared once done.
+    stale_since: Mapped[UTCTime | None]
+    updated_at: Mapped[UTCTime]
+
+
+class AlertDelivery(Base):
+    """The outbox: one row per failed run and channel, written with the failure itself."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'posted')", name="state"),
+        Index("uq_alert_deliveries_run_id_channel_id", "run_id", "channel_id", unique=True),
+        Index("ix_alert_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(8))
+    alert_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="SET NULL"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[UTCTime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[UTCTime]

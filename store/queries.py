@@ -1,0 +1,451 @@
+"""Read queries over the run store: free functions taking an AsyncSession first.
+
+Page queries are keyset-paginated, newest first (started_at, then run ID, both
+descending). Each (workflow, status) pair has an index whose order is the page
+order, so a filter on statuses or workflows becomes a UNION ALL of small
+ordered index range scans instead of a sort over every match.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.filters import RunFilter
+from store.models import Note, Run, Workflow
+from store.types import RunStatus
+
+# Each arm of a UNION ALL is one ordered index scan; past this many arms a
+# single query (and a sort) is cheaper than the planning and round trips.
+MAX_UNION_ARMS = 24
+# FTS5's trigram index only answers terms of three characters or more.
+MIN_TRIGRAM = 3
+
+runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
+
+
+@dataclass(frozen=True)
+class WorkflowRecord:
+    id: str
+    source: str
+    destination: str
+    name: str | None
+    trigger_url: str | None
+    alert_channel: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def route(self) -> str:
+        """`Source → Destination`, as people name a workflow."""
+        return f"{self.source} → {self.destination}"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    name: str
+    status: str | None
+    started_at: str | None
+    finished_at: str | None
+    detail: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as a list shows it: no payload or steps."""
+
+    id: str
+    workflow: WorkflowRecord
+    reference: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    updated_at: datetime
+    created_at: datetime
+    error_message: str | None
+    error_step: str | None
+    skip_reason: str | None
+    result: str | None
+    retry_of: str | None
+    note_count: int
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    run_id: str
+    author: str
+    text: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """A run with everything known about it; times are aware UTC."""
+
+    summary: RunSummary
+    payload: dict[str, Any] | None
+    steps: tuple[StepRecord, ...]
+    notes: tuple[NoteRecord, ...]
+    retried_as: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: tuple[RunSummary, ...]
+    total: int
+    next_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    """A `cursor` that this store did not make."""
+
+
+SUMMARY_COLUMNS = (
+    Run.id,
+    Run.workflow_id,
+    Run.reference,
+    Run.status,
+    Run.started_at,
+    Run.finished_at,
+    Run.updated_at,
+    Run.created_at,
+    Run.error_message,
+    Run.error_step,
+    Run.skip_reason,
+    Run.result,
+    Run.retry_of,
+)
+
+
+def workflow_record(row: Workflow) -> WorkflowRecord:
+    return WorkflowRecord(
+        id=row.id,
+        source=row.source,
+        destination=row.destination,
+        name=row.name,
+        trigger_url=row.trigger_url,
+        alert_channel=row.alert_channel,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def all_workflows(session: AsyncSession) -> dict[str, WorkflowRecord]:
+    rows = await session.scalars(select(Workflow).order_by(Workflow.id))
+    return {row.id: workflow_record(row) for row in rows}
+
+
+_ARROW = re.compile(r"\s*(?:→|->|>)\s*")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def match_workflows(text: str, workflows: Iterable[WorkflowRecord]) -> list[WorkflowRecord]:
+    """Workflows named by `text`: an id, a name, or `Source → Destination` (also -> or >)."""
+    wanted = _fold(text)
+    route = [_fold(part) for part in _ARROW.split(text.strip(), maxsplit=1)]
+    matches = []
+    for workflow in workflows:
+        names = {_fold(workflow.id), _fold(workflow.name or "")}
+        same_route = len(route) == 2 and route == [
+            _fold(workflow.source),
+            _fold(workflow.destination),
+        ]
+        if wanted in names or same_route:
+            matches.append(workflow)
+    return matches
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    pattern = f"%{_escape_like(text)}%"
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
+def _text_conditions(flt: RunFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """Reference and run-ID text; case-insensitive, every word must match."""
+    conditions: list[ColumnElement[bool]] = []
+    if dialect == "sqlite":
+        phrases = [_fts_phrase(word) for word in flt.words if len(word) >= MIN_TRIGRAM]
+        if flt.reference and len(flt.reference) >= MIN_TRIGRAM:
+            phrases.append("reference : " + _fts_phrase(flt.reference))
+        if phrases:
+            matching = select(runs_search.c.rowid).where(_search_match(" AND ".join(phrases)))
+            conditions.append(Run.seq.in_(matching))
+        # SQLite's LIKE already ignores ASCII case; .ilike() would defeat indexes.
+        for word in flt.words:
+            if len(word) < MIN_TRIGRAM:
+                pattern = f"%{_escape_like(word)}%"
+                conditions.append(
+                    or_(
+                        Run.reference.like(pattern, escape="\\"),
+                        Run.id.like(pattern, escape="\\"),
+                    )
+                )
+        if flt.reference and len(flt.reference) < MIN_TRIGRAM:
+            conditions.append(Run.reference.like(f"%{_escape_like(flt.reference)}%", escape="\\"))
+    else:
+        # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
+        for word in flt.words:
+            conditions.append(or_(_contains(Run.reference, word), _contains(Run.id, word)))
+        if flt.reference:
+            conditions.append(_contains(Run.reference, flt.reference))
+    return conditions
+
+
+def _search_match(query: str) -> ColumnElement[bool]:
+    """`runs_search MATCH :query`: FTS5 matches against the table's own name."""
+    return column("runs_search").match(query)
+
+
+def _base_conditions(flt: RunFilter, dialect: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if flt.since is not None:
+        conditions.append(Run.started_at >= flt.since)
+    if flt.until is not None:
+        conditions.append(Run.started_at <= flt.until)
+    if flt.run_id is not None:
+        conditions.append(Run.id == flt.run_id)
+    conditions.extend(_text_conditions(flt, dialect))
+    return conditions
+
+
+def encode_cursor(started_at: datetime, run_id: str, total: int) -> str:
+    body = orjson.dumps({"t": started_at.isoformat(), "i": run_id, "n": total})
+    return base64.urlsafe_b64encode(body).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str, int]:
+    try:
+        body = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        started_at = datetime.fromisoformat(body["t"])
+        run_id, total = str(body["i"]), int(body["n"])
+    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise InvalidCursor("cursor is not one this server gave out") from None
+    if started_at.tzinfo is None:
+        raise InvalidCursor("cursor is not one this server gave out")
+    return started_at, run_id, total
+
+
+def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[ColumnElement[bool]]]:
+    """One list of equality conditions per index range to scan."""
+    statuses: list[RunStatus | None] = sorted(flt.statuses) if flt.statuses else [None]
+    workflows: list[str | None] = list(workflow_ids) if workflow_ids is not None else [None]
+    if workflow_ids is not None and not flt.statuses:
+        statuses = list(RunStatus)  # the workflow index leads with (workflow_id, status)
+    if len(statuses) * len(workflows) > MAX_UNION_ARMS:
+        merged: list[ColumnElement[bool]] = []
+        if flt.statuses:
+            merged.append(Run.status.in_(sorted(flt.statuses)))
+        if workflow_ids is not None:
+            merged.append(Run.workflow_id.in_(workflow_ids))
+        return [merged]
+    arms = []
+    for workflow_id in workflows:
+        for status in statuses:
+            arm: list[ColumnElement[bool]] = []
+            if workflow_id is not None:
+                arm.append(Run.workflow_id == workflow_id)
+            if status is not None:
+                arm.append(Run.status == status.value)
+            arms.append(arm)
+    return arms
+
+
+def _page_select(
+    arms: list[list[ColumnElement[bool]]],
+    conditions: list[ColumnElement[bool]],
+    limit: int,
+) -> Select[Any]:
+    order = (Run.started_at.desc(), Run.id.desc())
+    if len(arms) == 1:
+        return select(*SUMMARY_COLUMNS).where(*arms[0], *conditions).order_by(*order).limit(limit)
+    parts = [
+        select(*SUMMARY_COLUMNS).where(*arm, *conditions).order_by(*order).limit(limit).subquery()
+        for arm in arms
+    ]
+    union = union_all(*(select(part) for part in parts)).subquery()
+    return select(union).order_by(union.c.started_at.desc(), union.c.id.desc()).limit(limit)
+
+
+async def _count(
+    session: AsyncSession,
+    arms: list[list[ColumnElement[bool]]],
+    conditions: list[ColumnElement[bool]],
+) -> int:
+    counts = [
+        select(func.count().label("n")).select_from(Run).where(*arm, *conditions) for arm in arms
+    ]
+    if len(counts) == 1:
+        return int(await session.scalar(counts[0]) or 0)
+    union = union_all(*counts).subquery()
+    return int(await session.scalar(select(func.sum(union.c.n))) or 0)
+
+
+async def note_counts(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, int]:
+    if not run_ids:
+        return {}
+    rows = await session.execute(
+        select(Note.run_id, func.count()).where(Note.run_id.in_(run_ids)).group_by(Note.run_id)
+    )
+    return {run_id: count for run_id, count in rows.tuples()}
+
+
+def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
+    return RunSummary(
+        id=row.id,
+        workflow=workflow,
+        reference=row.reference,
+        status=RunStatus(row.status),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        updated_at=row.updated_at,
+        created_at=row.created_at,
+        error_message=row.error_message,
+        error_step=row.error_step,
+        skip_reason=row.skip_reason,
+        result=row.result,
+        retry_of=row.retry_of,
+        note_count=note_count,
+    )
+
+
+async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
+    """One page of runs matching `flt`, newest first, with the total that matched.
+
+    The total is counted for the first page and carried in the cursor after it.
+    """
+    workflows = await all_workflows(session)
+    workflow_ids: list[str] | None = None
+    if flt.workflow is not None:
+        workflow_ids = [
+            workflow.id for workflow in match_workflows(flt.workflow, workflows.values())
+        ]
+        if not workflow_ids:
+            return RunPage(runs=(), total=0, next_cursor=None)
+    dialect = session.bind.dialect.name
+    arms = _arms(flt, workflow_ids)
+    conditions = _base_conditions(flt, dialect)
+    if flt.cursor is not None:
+        after_started_at, after_id, total = decode_cursor(flt.cursor)
+        keyset = tuple_(Run.started_at, Run.id) < tuple_(
+            literal(after_started_at, Run.started_at.type), literal(after_id)
+        )
+        rows = (
+            await session.execute(_page_select(arms, [*conditions, keyset], flt.limit + 1))
+        ).all()
+    else:
+        rows = (await session.execute(_page_select(arms, conditions, flt.limit + 1))).all()
+        total = await _count(session, arms, conditions) if len(rows) > flt.limit else len(rows)
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    counts = await note_counts(session, [row.id for row in page])
+    runs = tuple(_summary(row, workflows[row.workflow_id], counts.get(row.id, 0)) for row in page)
+    next_cursor = encode_cursor(page[-1].started_at, page[-1].id, total) if more else None
+    return RunPage(runs=runs, total=total, next_cursor=next_cursor)
+
+
+async def count_by_status(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    until: datetime,
+    workflow_ids: Sequence[str] | None = None,
+) -> dict[RunStatus, int]:
+    """How many runs started in [since, until] have each status (one index range each)."""
+    conditions: list[ColumnElement[bool]] = [Run.started_at >= since, Run.started_at <= until]
+    if workflow_ids is not None:
+        conditions.append(Run.workflow_id.in_(workflow_ids))
+    queries = [
+        select(literal(status.value).label("status"), func.count().label("n"))
+        .select_from(Run)
+        .where(Run.status == status.value, *conditions)
+        for status in RunStatus
+    ]
+    rows = await session.execute(union_all(*queries))
+    return {RunStatus(status): int(count) for status, count in rows.tuples()}
+
+
+async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
+    """Everything about one run, or None when no run has that ID."""
+    row = (
+        await session.execute(
+            select(*SUMMARY_COLUMNS, Run.payload, Run.steps).where(Run.id == run_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    workflow = workflow_record(await session.get_one(Workflow, row.workflow_id))
+    notes = tuple(
+        NoteRecord(
+            id=note.id,
+            run_id=note.run_id,
+            author=note.author,
+            text=note.text,
+            source=note.source,
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+        )
+        for note in await session.scalars(
+            select(Note).where(Note.run_id == run_id).order_by(Note.created_at, Note.id)
+        )
+    )
+    retried_as = tuple(
+        await session.scalars(
+            select(Run.id).where(Run.retry_of == run_id).order_by(Run.created_at, Run.id)
+        )
+    )
+    steps = tuple(
+        StepRecord(
+            name=step["name"],
+            status=step.get("status"),
+            started_at=step.get("started_at"),
+            finished_at=step.get("finished_at"),
+            detail=step.get("detail"),
+            error=step.get("error"),
+        )
+        for step in row.steps or ()
+    )
+    return RunDetail(
+        summary=_summary(row, workflow, len(notes)),
+        payload=row.payload,
+        steps=steps,
+        notes=notes,
+        retried_as=retried_as,
+    )

@@ -1,0 +1,547 @@
+"""RunStore: the store's one entry point. Each public method is one unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from store import queries
+from store.database import create_engine, upgrade
+from store.filters import RunFilter
+from store.ids import new_run_id
+from store.models import Note, ReportEvent, Run, Workflow
+from store.queries import NoteRecord, RunDetail, RunPage, WorkflowRecord
+from store.reports import (
+    ReportRejected,
+    RunReport,
+    RunState,
+    check_report,
+    decode_versions,
+    encode_versions,
+    merge,
+    new_state,
+    rank_key,
+)
+from store.types import RunStatus
+
+# One transaction takes at most this many reports: a batch request's worth.
+MAX_REPORTS_PER_COMMIT = 1000
+# A concurrent writer (another replica) may insert the same new run first.
+WRITE_ATTEMPTS = 3
+
+
+class RunNotFound(LookupError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run with ID {run_id}")
+        self.run_id = run_id
+
+
+class ReportResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """What became of one report; `run` is the stored run unless it was rejected."""
+
+    result: ReportResult
+    run_id: str | None
+    run: RunState | None = None
+    workflow: WorkflowInfo | None = None
+    error: ReportRejected | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    id: str
+    source: str
+    destination: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    source: str
+    destination: str
+    name: str | None = None
+    trigger_url: str | None = None
+    alert_channel: str | None = None
+
+
+@dataclass
+class _Submission:
+    reports: Sequence[RunReport]
+    received_at: datetime
+    done: asyncio.Future[list[ReportOutcome]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunStore:
+    """Typed, intention-named operations over the run store (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Any = _utcnow) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._clock = clock
+        self._queue: list[_Submission] = []
+        self._writer = asyncio.Lock()
+
+    @classmethod
+    def open(cls, url: str, **engine_options: Any) -> RunStore:
+        engine = create_engine(
+            url,
+            json_serializer=lambda value: orjson.dumps(value).decode(),
+            json_deserializer=orjson.loads,
+            **engine_options,
+        )
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def upgrade(self) -> None:
+        """Create or migrate the schema to the newest revision."""
+        await upgrade(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self._sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    # Reports -------------------------------------------------------------
+
+    async def report_runs(self, reports: Sequence[RunReport]) -> list[ReportOutcome]:
+        """Store reports, one outcome each, in order; each stands or falls alone.
+
+        Concurrent callers share transactions (group commit): whoever holds the
+        writer lock writes every report queued so far, which keeps throughput
+        up when each HTTP request carries one report.
+        """
+        if not reports:
+            return []
+        submission = _Submission(reports, self._clock(), asyncio.get_running_loop().create_future())
+        self._queue.append(submission)
+        while not submission.done.done():
+            async with self._writer:
+                if submission.done.done():
+                    break
+                await self._write_queued()
+        return submission.done.result()
+
+    async def _write_queued(self) -> None:
+        batch: list[_Submission] = []
+        count = 0
+        while self._queue and (
+            not batch or count + len(self._queue[0].reports) <= MAX_REPORTS_PER_COMMIT
+        ):
+            submission = self._queue.pop(0)
+            batch.append(submission)
+            count += len(submission.reports)
+        items = [(report, s.received_at) for s in batch for report in s.reports]
+        try:
+            outcomes = await self._apply_with_retry(items)
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].done.set_exception(error)
+                return
+            # One caller's bad luck must not fail the others: write them one by one.
+            self._queue[:0] = batch
+            for submission in batch:
+                self._queue.remove(submission)
+                try:
+                    submission.done.set_result(
+                        await self._apply_with_retry(
+                            [(report, submission.received_at) for report in submission.reports]
+                        )
+                    )
+                except Exception as single_error:
+                    submission.done.set_exception(single_error)
+            return
+        start = 0
+        for submission in batch:
+            end = start + len(submission.reports)
+            submission.done.set_result(outcomes[start:end])
+            start = end
+
+    async def _apply_with_retry(
+        self, items: list[tuple[RunReport, datetime]]
+    ) -> list[ReportOutcome]:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                async with self._sessions.begin() as session:
+                    return await _apply_reports(session, items)
+            except IntegrityError:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # Reads ---------------------------------------------------------------
+
+    async def list_runs(self, flt: RunFilter) -> RunPage:
+        """A page of runs, newest first; raises InvalidCursor for a foreign cursor."""
+        async with self._sessions() as session:
+            return await queries.list_runs(session, flt)
+
+    async def get_run(self, run_id: str) -> RunDetail | None:
+        """The run with its steps, notes and retries, or None if unknown."""
+        async with self._sessions() as session:
+            return await queries.run_detail(session, run_id)
+
+    async def count_by_status(
+        self, *, since: datetime, until: datetime, workflow: str | None = None
+    ) -> dict[RunStatus, int]:
+        """Runs started in [since, until] per status; `workflow` as /runs names one."""
+        async with self._sessions() as session:
+            workflow_ids = None
+            if workflow is not None:
+                known = await queries.all_workflows(session)
+                workflow_ids = [w.id for w in queries.match_workflows(workflow, known.values())]
+            counts = await queries.count_by_status(
+                session, since=since, until=until, workflow_ids=workflow_ids
+            )
+        return {status: counts.get(status, 0) for status in RunStatus}
+
+    async def forget_report_events(self, *, older_than: timedelta) -> int:
+        """Forget event_ids received longer ago than `older_than`; returns how many."""
+        cutoff = self._clock() - older_than
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(ReportEvent).where(ReportEvent.received_at < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # Notes ---------------------------------------------------------------
+
+    async def add_note(
+        self,
+        run_id: str,
+        *,
+        author: str,
+        text: str,
+        source: str,
+        slack_channel_id: str | None = None,
+        slack_message_ts: str | None = None,
+    ) -> NoteRecord:
+        """Store a note on a run; raises RunNotFound."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            if await session.scalar(select(Run.seq).where(Run.id == run_id)) is None:
+                raise RunNotFound(run_id)
+            note = Note(
+                run_id=run_id,
+                author=author,
+                text=text,
+                source=source,
+                slack_channel_id=slack_channel_id,
+                slack_message_ts=slack_message_ts,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(note)
+            await session.flush()
+            return NoteRecord(
+                id=note.id,
+                run_id=run_id,
+                author=author,
+                text=text,
+                source=source,
+                created_at=now,
+                updated_at=now,
+            )
+
+    # Workflows -----------------------------------------------------------
+
+    async def put_workflow(
+        self, workflow_id: str, spec: WorkflowSpec
+    ) -> tuple[WorkflowRecord, bool]:
+        """Register or update a workflow; True when it was created."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            row = await session.get(Workflow, workflow_id, with_for_update=True)
+            created = row is None
+            if row is None:
+                row = Workflow(id=workflow_id, created_at=now)
+                session.add(row)
+            row.source, row.destination = spec.source, spec.destination
+            row.name, row.trigger_url = spec.name, spec.trigger_url
+            row.alert_channel, row.updated_at = spec.alert_channel, now
+            await session.flush()
+            return queries.workflow_record(row), created
+
+    async def list_workflows(self) -> list[WorkflowRecord]:
+        async with self._sessions() as session:
+            return list((await queries.all_workflows(session)).values())
+
+    # Bulk load (demo data and benchmarks) --------------------------------
+
+    async def load_rows(
+        self, workflows: Sequence[dict[str, Any]], runs: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert prepared rows as they are, bypassing report merging: for demo data only."""
+        async with self._sessions.begin() as session:
+            if workflows:
+                known = set(await session.scalars(select(Workflow.id)))
+                fresh = [w for w in workflows if w["id"] not in known]
+                if fresh:
+                    await session.execute(insert(Workflow), fresh)
+            if runs:
+                await session.execute(insert(Run.__table__), list(runs))
+
+
+# The report write path -------------------------------------------------------
+
+
+_STATE_COLUMNS = (
+    Run.seq,
+    Run.id,
+    Run.workflow_id,
+    Run.reference,
+    Run.status,
+    Run.started_at,
+    Run.finished_at,
+    Run.error_message,
+    Run.error_step,
+    Run.skip_reason,
+    Run.payload,
+    Run.steps,
+    Run.result,
+    Run.updated_at,
+    Run.versions,
+)
+
+
+def _state_from_row(row: Any) -> RunState:
+    return RunState(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        reference=row.reference,
+        status=RunStatus(row.status),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error_message=row.error_message,
+        error_step=row.error_step,
+        skip_reason=row.skip_reason,
+        payload=row.payload,
+        steps=row.steps,
+        result=row.result,
+        updated_at=row.updated_at,
+        versions=decode_versions(row.versions),
+    )
+
+
+def _row_values(state: RunState) -> dict[str, Any]:
+    return {
+        "id": state.id,
+        "workflow_id": state.workflow_id,
+        "reference": state.reference,
+        "status": state.status.value,
+        "started_at": state.started_at,
+        "finished_at": state.finished_at,
+        "error_message": state.error_message,
+        "error_step": state.error_step,
+        "skip_reason": state.skip_reason,
+        "payload": state.payload,
+        "steps": state.steps,
+        "result": state.result,
+        "updated_at": state.updated_at,
+        "versions": encode_versions(state.versions),
+    }
+
+
+class _WorkflowChanges:
+    """Workflows as a batch of reports leaves them; only accepted reports change them."""
+
+    def __init__(self, known: dict[str, Workflow]) -> None:
+        self.known = known
+        self.created: dict[str, dict[str, Any]] = {}
+        self.updated: dict[str, dict[str, Any]] = {}
+
+    def info(self, workflow_id: str) -> WorkflowInfo:
+        if workflow_id in self.created:
+            values = self.created[workflow_id]
+        else:
+            row = self.known[workflow_id]
+            values = {"source": row.source, "destination": row.destination, "name": row.name}
+            values.update(self.updated.get(workflow_id, {}))
+        return WorkflowInfo(
+            id=workflow_id,
+            source=values["source"],
+            destination=values["destination"],
+            name=values.get("name"),
+        )
+
+    def exists(self, workflow_id: str) -> bool:
+        return workflow_id in self.known or workflow_id in self.created
+
+    def apply(self, report: RunReport, now: datetime) -> None:
+        wf = report.workflow
+        carried = {
+            key: value
+            for key, value in (
+                ("source", wf.source),
+                ("destination", wf.destination),
+                ("name", wf.name),
+            )
+            if value is not None
+        }
+        if wf.id in self.created:
+            self.created[wf.id].update(carried)
+            return
+        if wf.id not in self.known:
+            self.created[wf.id] = {
+                "id": wf.id,
+                "name": None,
+                "created_at": now,
+                "updated_at": now,
+                **carried,
+            }
+            return
+        row = self.known[wf.id]
+        pending = self.updated.get(wf.id, {})
+        if any(pending.get(key, getattr(row, key)) != value for key, value in carried.items()):
+            self.updated[wf.id] = {**pending, **carried, "id": wf.id, "updated_at": now}
+
+
+async def _apply_reports(
+    session: AsyncSession, items: list[tuple[RunReport, datetime]]
+) -> list[ReportOutcome]:
+    """Fold a batch of reports into the store inside one transaction."""
+    run_ids = [report.id for report, _ in items if report.id is not None]
+    event_ids = [report.event_id for report, _ in items if report.event_id is not None]
+    workflow_ids = {report.workflow.id for report, _ in items}
+    lock = session.bind.dialect.name == "postgresql"
+
+    seen_events: set[str] = set()
+    if event_ids:
+        seen_events = set(
+            await session.scalars(
+                select(ReportEvent.event_id).where(ReportEvent.event_id.in_(event_ids))
+            )
+        )
+    stored: dict[str, tuple[int, RunState]] = {}
+    if run_ids:
+        query = select(*_STATE_COLUMNS).where(Run.id.in_(run_ids))
+        for row in (await session.execute(query.with_for_update() if lock else query)).all():
+            stored[row.id] = (row.seq, _state_from_row(row))
+    # A stored run may keep a workflow no report in this batch names.
+    workflow_ids |= {state.workflow_id for _, state in stored.values()}
+    wf_query = select(Workflow).where(Workflow.id.in_(workflow_ids))
+    workflows = _WorkflowChanges(
+        {
+            row.id: row
+            for row in await session.scalars(wf_query.with_for_update() if lock else wf_query)
+        }
+    )
+
+    states: dict[str, RunState] = {run_id: state for run_id, (_, state) in stored.items()}
+    first_seen: dict[str, datetime] = {}
+    new_events: dict[str, str] = {}
+    outcomes: list[ReportOutcome] = []
+    for report, received_at in items:
+        run_id = report.id or new_run_id()
+        if report.event_id is not None and (
+            report.event_id in seen_events or report.event_id in new_events
+        ):
+            outcomes.append(ReportOutcome(ReportResult.DUPLICATE, run_id, states.get(run_id)))
+            continue
+        try:
+            check_report(report)
+            state = _fold(run_id, states.get(run_id), report, received_at, workflows)
+        except ReportRejected as rejected:
+            outcomes.append(ReportOutcome(ReportResult.REJECTED, report.id, error=rejected))
+            continue
+        workflows.apply(report, received_at)
+        is_new = run_id not in states
+        if is_new:
+            first_seen[run_id] = received_at
+        states[run_id] = state
+        if report.event_id is not None:
+            new_events[report.event_id] = run_id
+        result = ReportResult.CREATED if is_new else ReportResult.UPDATED
+        outcomes.append(ReportOutcome(result, run_id, state))
+
+    if workflows.created:
+        await session.execute(insert(Workflow), list(workflows.created.values()))
+    if workflows.updated:
+        for values in workflows.updated.values():
+            await session.execute(
+                update(Workflow).where(Workflow.id == values["id"]).values(**values)
+            )
+    new_rows = [
+        {**_row_values(states[run_id]), "created_at": at} for run_id, at in first_seen.items()
+    ]
+    if new_rows:
+        await session.execute(insert(Run.__table__), new_rows)
+    changed = [
+        {"seq": seq, **_row_values(states[run_id])}
+        for run_id, (seq, before) in stored.items()
+        if states[run_id] is not before
+    ]
+    if changed:
+        await session.execute(update(Run), changed)
+    if new_events:
+        now = items[0][1]
+        await session.execute(
+            insert(ReportEvent),
+            [
+                {"event_id": event_id, "run_id": run_id, "received_at": now}
+                for event_id, run_id in new_events.items()
+            ],
+        )
+    # Outcomes show the run and its workflow as this batch left them.
+    return [
+        replace(
+            outcome,
+            run=states[outcome.run_id],
+            workflow=workflows.info(states[outcome.run_id].workflow_id),
+        )
+        if outcome.run is not None and outcome.run_id
+        else outcome
+        for outcome in outcomes
+    ]
+
+
+def _fold(
+    run_id: str,
+    state: RunState | None,
+    report: RunReport,
+    received_at: datetime,
+    workflows: _WorkflowChanges,
+) -> RunState:
+    key = rank_key(report, received_at)
+    if state is not None:
+        return merge(state, report, key, received_at)
+    if report.reference is None:
+        raise ReportRejected("reference is required when a run is first reported", "reference")
+    if not workflows.exists(report.workflow.id) and not (
+        report.workflow.source and report.workflow.destination
+    ):
+        field = "workflow.source" if not report.workflow.source else "workflow.destination"
+        raise ReportRejected(
+            f"workflow {report.workflow.id} is new: {field} is required the first time", field
+        )
+    fresh = new_state(run_id, report, key, received_at)
+    if fresh.started_at is None:
+        fresh = replace(fresh, started_at=received_at)
+    return fresh

@@ -1,0 +1,73 @@
+"""Column types and enums shared by the models, the queries and the filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy.types import TypeDecorator
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def rank(self) -> int:
+        """Reports are ranked pending < running < the terminal statuses."""
+        return _STATUS_RANK[self]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.rank == 2
+
+
+_STATUS_RANK = {
+    RunStatus.PENDING: 0,
+    RunStatus.RUNNING: 1,
+    RunStatus.FINISHED: 2,
+    RunStatus.FAILED: 2,
+    RunStatus.SKIPPED: 2,
+}
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a time zone reached the store: always a bug."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (naive UTC text) and PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise NaiveDatetimeError(f"naive datetime {value!r} reached the store")
+        value = value.astimezone(UTC)
+        # SQLite keeps text: store naive UTC so that text order is time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
