@@ -325,7 +325,7 @@ async def note_counts(session: AsyncSession, run_ids: Sequence[str]) -> dict[str
     rows = await session.execute(
         select(Note.run_id, func.count()).where(Note.run_id.in_(run_ids)).group_by(Note.run_id)
     )
-    return {run_id: count for run_id, count in rows.tuples()}
+    return {run_id: count for run_id, count in rows}
 
 
 def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
@@ -399,7 +399,7 @@ async def count_by_status(
         for status in RunStatus
     ]
     rows = await session.execute(union_all(*queries))
-    return {RunStatus(status): int(count) for status, count in rows.tuples()}
+    return {RunStatus(status): int(count) for status, count in rows}
 
 
 async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:

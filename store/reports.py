@@ -142,7 +142,7 @@ class RunState:
 def rank_key(report: RunReport, received_at: datetime) -> str:
     """A string whose order is the reports' order: status rank, updated_at, then a digest."""
     updated_at = (report.updated_at or received_at).astimezone(UTC)
-    body = report.model_dump(mode="json", exclude={"event_id"}, exclude_none=True)
+    body = report.model_dump(mode="json", exclude={"id", "event_id"}, exclude_none=True)
     digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=4)
     return f"{report.status.rank}{updated_at:%Y%m%d%H%M%S%f}{digest.hexdigest()}"
 

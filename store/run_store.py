@@ -102,14 +102,15 @@ class RunStore:
         self._writer = asyncio.Lock()
 
     @classmethod
-    def open(cls, url: str, **engine_options: Any) -> RunStore:
+    def open(cls, url: str, *, clock: Any = _utcnow, **engine_options: Any) -> RunStore:
+        """A store on RUNSBOT_DATABASE_URL; `clock` supplies "now" (aware UTC)."""
         engine = create_engine(
             url,
             json_serializer=lambda value: orjson.dumps(value).decode(),
             json_deserializer=orjson.loads,
             **engine_options,
         )
-        return cls(engine)
+        return cls(engine, clock=clock)
 
     @property
     def dialect(self) -> str:

@@ -1,0 +1,223 @@
+"""The one query engine, on a SQLite file and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import StatementError
+
+from store.filters import RunFilter
+from store.queries import InvalidCursor
+from store.reports import RunReport
+from store.run_store import RunNotFound, RunStore, WorkflowSpec
+from store.types import NaiveDatetimeError, RunStatus
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+WORKFLOWS = {
+    "hubspot-salesforce": ("HubSpot", "Salesforce", "Deals → Opportunities"),
+    "shopify-netsuite": ("Shopify", "NetSuite", None),
+}
+
+
+def run_report(number: int, **fields: Any) -> RunReport:
+    workflow_id = fields.pop("workflow", "hubspot-salesforce")
+    source, destination, name = WORKFLOWS[workflow_id]
+    body: dict[str, Any] = {
+        "id": f"run_{number:04d}",
+        "workflow": {"id": workflow_id, "source": source, "destination": destination, "name": name},
+        "reference": f"Deal {number}",
+        "status": "finished",
+        "started_at": (T0 - timedelta(minutes=number)).isoformat(),
+    }
+    body.update(fields)
+    if body["status"] == "failed":
+        body.setdefault("error", {"message": "503 Service Unavailable", "step": "Create"})
+    return RunReport.model_validate(body)
+
+
+async def fill(store: RunStore, reports: list[RunReport]) -> None:
+    outcomes = await store.report_runs(reports)
+    assert all(outcome.error is None for outcome in outcomes)
+
+
+async def all_pages(store: RunStore, flt: RunFilter) -> list[str]:
+    ids: list[str] = []
+    page = await store.list_runs(flt)
+    while True:
+        ids.extend(run.id for run in page.runs)
+        if page.next_cursor is None:
+            return ids
+        page = await store.list_runs(RunFilter(**{**flt.__dict__, "cursor": page.next_cursor}))
+
+
+async def test_pages_are_newest_first_and_name_each_run_once(store: RunStore) -> None:
+    # Equal start times too: ties are broken by run ID.
+    await fill(
+        store,
+        [run_report(n, started_at=T0.isoformat() if n % 5 == 0 else None) for n in range(1, 48)],
+    )
+    page = await store.list_runs(RunFilter(limit=10))
+    assert page.total == 47
+    ids = await all_pages(store, RunFilter(limit=10))
+    assert len(ids) == len(set(ids)) == 47
+    detail_times = [(await store.get_run(run_id)) for run_id in ids[:12]]
+    keys = [(d.summary.started_at, d.id) for d in detail_times if d is not None]
+    assert keys == sorted(keys, reverse=True)
+
+
+async def test_statuses_and_workflows_filter_through_the_union_of_index_scans(
+    store: RunStore,
+) -> None:
+    reports = [
+        run_report(
+            n, status=["failed", "finished", "skipped"][n % 3], workflow=list(WORKFLOWS)[n % 2]
+        )
+        for n in range(1, 61)
+    ]
+    await fill(store, reports)
+    failed = await all_pages(store, RunFilter(statuses=frozenset({RunStatus.FAILED}), limit=7))
+    assert failed == [r.id for r in reports if r.status == "failed"]
+    failed_or_skipped = await all_pages(
+        store, RunFilter(statuses=frozenset({RunStatus.FAILED, RunStatus.SKIPPED}), limit=4)
+    )
+    assert failed_or_skipped == [r.id for r in reports if r.status in ("failed", "skipped")]
+    for name in ("shopify-netsuite", "SHOPIFY → netsuite", "Shopify->NetSuite", "shopify>netsuite"):
+        ids = await all_pages(store, RunFilter(workflow=name, limit=9))
+        assert ids == [r.id for r in reports if r.workflow.id == "shopify-netsuite"], name
+    by_name = await store.list_runs(
+        RunFilter(workflow="deals → opportunities", statuses=frozenset({RunStatus.FAILED}))
+    )
+    assert by_name.total == len(
+        [r for r in reports if r.workflow.id == "hubspot-salesforce" and r.status == "failed"]
+    )
+    assert (await store.list_runs(RunFilter(workflow="nope"))).total == 0
+
+
+async def test_time_range_is_inclusive_at_both_ends(store: RunStore) -> None:
+    await fill(store, [run_report(n) for n in range(0, 10)])
+    flt = RunFilter(since=T0 - timedelta(minutes=5), until=T0 - timedelta(minutes=2))
+    page = await store.list_runs(flt)
+    assert [run.id for run in page.runs] == ["run_0002", "run_0003", "run_0004", "run_0005"]
+    assert page.total == 4
+
+
+async def test_text_search_is_case_insensitive_substring_and_all_words_must_match(
+    store: RunStore,
+) -> None:
+    references = [
+        "Müller GmbH — Renewal 2027",
+        "ACME Corp renewal",
+        "Zoë's Café",
+        "株式会社トヨタ 見積",
+        "ab",
+    ]
+    await fill(store, [run_report(n, reference=ref) for n, ref in enumerate(references, start=1)])
+
+    async def found(*words: str, reference: str | None = None) -> list[str]:
+        return [
+            run.reference
+            for run in (await store.list_runs(RunFilter(words=words, reference=reference))).runs
+        ]
+
+    assert await found("RENEWAL") == ["Müller GmbH — Renewal 2027", "ACME Corp renewal"]
+    assert await found("renewal", "acme") == ["ACME Corp renewal"]
+    assert await found("MÜLLER") == ["Müller GmbH — Renewal 2027"]
+    assert await found("トヨタ") == ["株式会社トヨタ 見積"]
+    assert await found("zoë") == ["Zoë's Café"]
+    assert await found("ab") == ["ab"]  # shorter than a trigram: still found
+    assert await found("run_0003") == ["Zoë's Café"]  # the run ID is searched too
+    assert await found("0003", reference="café") == ["Zoë's Café"]
+    assert await found(reference="run_0003") == []  # ref: is the reference only
+    assert await found("renewal", "nothing-like-this") == []
+    assert await found('"quoted"') == []
+
+
+async def test_exact_run_id(store: RunStore) -> None:
+    await fill(store, [run_report(n) for n in range(1, 4)])
+    page = await store.list_runs(RunFilter(run_id="run_0002"))
+    assert [run.id for run in page.runs] == ["run_0002"]
+
+
+async def test_a_foreign_cursor_is_refused(store: RunStore) -> None:
+    with pytest.raises(InvalidCursor):
+        await store.list_runs(RunFilter(cursor="not-a-cursor"))
+
+
+async def test_counts_by_status(store: RunStore) -> None:
+    await fill(store, [run_report(n, status=["failed", "finished"][n % 2]) for n in range(0, 9)])
+    counts = await store.count_by_status(since=T0 - timedelta(minutes=8), until=T0)
+    assert counts == {
+        RunStatus.FAILED: 5,
+        RunStatus.FINISHED: 4,
+        RunStatus.PENDING: 0,
+        RunStatus.RUNNING: 0,
+        RunStatus.SKIPPED: 0,
+    }
+    only_shopify = await store.count_by_status(
+        since=T0 - timedelta(days=1), until=T0, workflow="shopify-netsuite"
+    )
+    assert sum(only_shopify.values()) == 0
+
+
+async def test_notes_are_stored_on_the_run(store: RunStore) -> None:
+    await fill(store, [run_report(1, status="failed")])
+    await store.add_note("run_0001", author="ana", text="Token rotated", source="api")
+    await store.add_note("run_0001", author="bo", text="Retrying", source="slack_modal")
+    detail = await store.get_run("run_0001")
+    assert detail is not None
+    assert [(n.author, n.text) for n in detail.notes] == [
+        ("ana", "Token rotated"),
+        ("bo", "Retrying"),
+    ]
+    assert (await store.list_runs(RunFilter())).runs[0].note_count == 2
+    with pytest.raises(RunNotFound):
+        await store.add_note("run_missing", author="ana", text="x", source="api")
+
+
+async def test_workflows_register_and_update(store: RunStore) -> None:
+    record, created = await store.put_workflow(
+        "zendesk-jira", WorkflowSpec("Zendesk", "Jira", alert_channel="C0ALERTS")
+    )
+    assert created and record.route == "Zendesk → Jira"
+    record, created = await store.put_workflow(
+        "zendesk-jira", WorkflowSpec("Zendesk", "Jira Cloud", name="Tickets")
+    )
+    assert not created and record.destination == "Jira Cloud" and record.alert_channel is None
+    assert [w.id for w in await store.list_workflows()] == ["zendesk-jira"]
+
+
+async def test_times_are_utc_in_and_out(store: RunStore) -> None:
+    await fill(store, [run_report(1, started_at="2026-11-20T23:30:00-08:00")])
+    detail = await store.get_run("run_0001")
+    assert detail is not None
+    assert detail.summary.started_at == datetime(2026, 11, 21, 7, 30, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        RunFilter(since=datetime(2026, 11, 20))
+    with pytest.raises(StatementError) as caught:
+        await store.count_by_status(since=datetime(2026, 11, 20), until=T0)
+    assert isinstance(caught.value.orig, NaiveDatetimeError)
+
+
+async def test_reference_search_uses_an_index_not_a_table_scan(store: RunStore) -> None:
+    await fill(store, [run_report(n) for n in range(1, 5)])
+    async with store.engine.connect() as connection:
+        if store.dialect == "sqlite":
+            plan = (
+                await connection.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT rowid FROM runs_search WHERE runs_search MATCH '\"deal\"'"
+                    )
+                )
+            ).all()
+            assert any("VIRTUAL TABLE INDEX" in str(row) for row in plan)
+        else:
+            await connection.execute(text("SET enable_seqscan = off"))
+            plan = (
+                await connection.execute(
+                    text("EXPLAIN SELECT id FROM runs WHERE reference ILIKE '%deal%'")
+                )
+            ).all()
+            assert any("ix_runs_reference_trgm" in str(row) for row in plan)
