@@ -1,0 +1,239 @@
+"""POST /api/v1/runs and /api/v1/runs/batch: idempotent, converging, and every 4xx changes nothing."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from store.run_store import RunStore
+from tests.support.snapshot import snapshot
+
+Client = TestClient[Any, Any]
+
+WORKFLOW = {
+    "id": "hubspot-salesforce",
+    "source": "HubSpot",
+    "destination": "Salesforce",
+    "name": "Deals → Opportunities",
+}
+FAILED = {
+    "id": "run_2Q8acme",
+    "workflow": WORKFLOW,
+    "reference": "ACME Corp — Renewal 2027",
+    "status": "failed",
+    "started_at": "2026-11-20T10:02:03Z",
+    "finished_at": "2026-11-20T10:02:09Z",
+    "error": {"message": "401 Unauthorized: token expired", "step": "Create opportunity"},
+    "payload": {"deal_id": 9918, "amount": 120000},
+    "steps": [
+        {
+            "name": "Fetch deal",
+            "status": "finished",
+            "started_at": "2026-11-20T10:02:03Z",
+            "finished_at": "2026-11-20T10:02:04Z",
+            "detail": "Deal 9918",
+            "error": None,
+        },
+        {"name": "Create opportunity", "status": "failed", "error": "401 Unauthorized"},
+    ],
+    "event_id": "evt-77",
+}
+
+
+async def post(api: Client, body: Any, path: str = "/api/v1/runs") -> tuple[int, Any]:
+    response = await api.post(path, json=body)
+    return response.status, await response.json()
+
+
+async def test_a_report_creates_the_run_and_returns_it(api: Client) -> None:
+    status, run = await post(api, FAILED)
+    assert status == 201
+    assert run["id"] == "run_2Q8acme"
+    assert run["workflow"] == WORKFLOW
+    assert run["error"] == {
+        "message": "401 Unauthorized: token expired",
+        "step": "Create opportunity",
+    }
+    assert run["started_at"] == "2026-11-20T10:02:03Z"
+    assert [step["name"] for step in run["steps"]] == ["Fetch deal", "Create opportunity"]
+    fetched = await (await api.get("/api/v1/runs/run_2Q8acme")).json()
+    assert fetched["payload"] == {"deal_id": 9918, "amount": 120000}
+    assert fetched["status"] == "failed"
+
+
+async def test_runsbot_makes_a_sortable_run_id_when_the_engine_gives_none(api: Client) -> None:
+    body = {key: value for key, value in FAILED.items() if key not in ("id", "event_id")}
+    status, first = await post(api, body)
+    _, second = await post(api, body)
+    assert status == 201
+    assert first["id"].startswith("run_") and len(first["id"]) == 30
+    assert first["id"] < second["id"]
+
+
+async def test_offsets_are_stored_as_utc(api: Client) -> None:
+    status, run = await post(api, {**FAILED, "started_at": "2026-11-20T23:30:00-08:00"})
+    assert status == 201
+    assert run["started_at"] == "2026-11-21T07:30:00Z"
+
+
+async def test_a_repeated_event_id_answers_200_and_changes_nothing(
+    api: Client, store: RunStore
+) -> None:
+    await post(api, FAILED)
+    before = await snapshot(store)
+    status, run = await post(api, {**FAILED, "status": "finished", "result": "changed?"})
+    assert status == 200
+    assert run["status"] == "failed"
+    assert await snapshot(store) == before
+
+
+async def test_a_later_report_updates_and_a_late_lower_one_only_fills_gaps(api: Client) -> None:
+    running = {
+        "id": "run_x",
+        "workflow": WORKFLOW,
+        "reference": "Deal",
+        "status": "running",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "payload": {"a": 1},
+    }
+    finished = {
+        "id": "run_x",
+        "workflow": WORKFLOW,
+        "reference": "Deal (renamed)",
+        "status": "finished",
+        "updated_at": "2026-11-20T10:05:00Z",
+        "result": "Created 0068c",
+    }
+    assert (await post(api, finished))[0] == 201  # out of order: the end arrives first
+    status, run = await post(api, running)
+    assert status == 200
+    assert run["status"] == "finished"
+    assert run["result"] == "Created 0068c"
+    assert run["payload"] == {"a": 1}  # filled in: the finished report did not carry it
+    assert run["reference"] == "Deal (renamed)"  # the higher report's value stays
+
+
+async def test_a_batch_answers_each_report_in_order(api: Client) -> None:
+    reports = [
+        FAILED,
+        {**FAILED, "event_id": None, "status": "failed", "error": None},  # failed without message
+        {
+            "id": "run_new",
+            "workflow": {"id": "hubspot-salesforce"},
+            "reference": "B",
+            "status": "pending",
+        },
+        {**FAILED, "event_id": "evt-78", "status": "finished"},
+        "not an object",
+    ]
+    status, body = await post(api, {"runs": reports}, "/api/v1/runs/batch")
+    assert status == 200
+    results = body["results"]
+    assert [r["status"] for r in results] == [201, 422, 201, 200, 422]
+    assert results[1]["field"] == "runs.1.error" or results[1]["field"] == "runs.1.error.message"
+    assert results[0]["id"] == "run_2Q8acme" and results[2]["id"] == "run_new"
+    assert results[0]["error"] is None
+
+
+async def test_batches_over_1000_reports_are_refused_whole(api: Client, store: RunStore) -> None:
+    before = await snapshot(store)
+    report = {"workflow": WORKFLOW, "reference": "r", "status": "pending"}
+    status, body = await post(api, {"runs": [report] * 1001}, "/api/v1/runs/batch")
+    assert (status, body["field"]) == (422, "runs")
+    assert await snapshot(store) == before
+
+
+def _without(field: str) -> dict[str, Any]:
+    return {key: value for key, value in FAILED.items() if key != field}
+
+
+REJECTED: list[tuple[str, Any, int, str | None]] = [
+    ("failed without error.message", {**FAILED, "error": {"step": "Create"}}, 422, "error.message"),
+    ("unknown status", {**FAILED, "status": "exploded"}, 422, "status"),
+    ("malformed time", {**FAILED, "started_at": "20/11/2026 10:02"}, 422, "started_at"),
+    ("time without offset", {**FAILED, "finished_at": "2026-11-20T10:02:09"}, 422, "finished_at"),
+    ("run ID outside the characters", {**FAILED, "id": "run/../x"}, 422, "id"),
+    ("run ID too long", {**FAILED, "id": "r" * 65}, 422, "id"),
+    ("reference over 255", {**FAILED, "reference": "é" * 256}, 422, "reference"),
+    ("payload not an object", {**FAILED, "payload": [1, 2, 3]}, 422, "payload"),
+    ("payload over 256 KiB", {**FAILED, "payload": {"blob": "x" * 262_144}}, 422, "payload"),
+    ("no workflow", _without("workflow"), 422, "workflow"),
+    (
+        "no workflow id",
+        {**FAILED, "workflow": {"source": "A", "destination": "B"}},
+        422,
+        "workflow.id",
+    ),
+    (
+        "new workflow without source",
+        {**FAILED, "workflow": {"id": "new-one", "destination": "B"}},
+        422,
+        "workflow.source",
+    ),
+    ("reference missing on create", _without("reference"), 422, "reference"),
+    ("body a list", [FAILED], 422, None),
+    ("steps not a list", {**FAILED, "steps": {"name": "x"}}, 422, "steps"),
+    ("step without name", {**FAILED, "steps": [{"status": "failed"}]}, 422, "steps.0.name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "status", "field"), REJECTED, ids=[case[0] for case in REJECTED]
+)
+async def test_invalid_reports_are_422_naming_the_field_and_change_nothing(
+    api: Client, store: RunStore, case: str, body: Any, status: int, field: str | None
+) -> None:
+    before = await snapshot(store)
+    got_status, error = await post(api, body)
+    assert got_status == status, error
+    assert error.get("field") == field
+    assert isinstance(error["error"], str) and error["error"]
+    assert await snapshot(store) == before
+
+
+async def test_a_body_that_is_not_json_is_400_and_changes_nothing(
+    api: Client, store: RunStore
+) -> None:
+    before = await snapshot(store)
+    response = await api.post(
+        "/api/v1/runs", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert "not JSON" in (await response.json())["error"]
+    assert await snapshot(store) == before
+
+
+async def test_bodies_over_the_limits_are_413_and_change_nothing(
+    api: Client, store: RunStore
+) -> None:
+    before = await snapshot(store)
+    big = b'{"blob": "' + b"x" * (1024 * 1024) + b'"}'
+    response = await api.post(
+        "/api/v1/runs", data=io.BytesIO(big), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 413
+    assert "error" in await response.json()
+    huge = b'{"runs": ["' + b"x" * (16 * 1024 * 1024) + b'"]}'
+    response = await api.post(
+        "/api/v1/runs/batch", data=io.BytesIO(huge), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 413
+    assert await snapshot(store) == before
+
+
+async def test_a_missing_or_wrong_token_is_401_and_changes_nothing(
+    api: Client, store: RunStore
+) -> None:
+    before = await snapshot(store)
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic x"},
+    ):
+        response = await api.post("/api/v1/runs", json=FAILED, headers=headers)
+        assert response.status == 401
+        assert "Bearer" in (await response.json())["error"]
+    assert await snapshot(store) == before
