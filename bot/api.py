@@ -5,12 +5,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
-from typing_extensions import Annotated
 
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -49,9 +48,7 @@ class ApiError(Exception):
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body), status=status, content_type="application/json"
-    )
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
 def error_body(error: ApiError) -> dict[str, Any]:
@@ -86,7 +83,9 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
     given = request.headers.get("Authorization", "")
     expected = f"Bearer {token.get_secret_value()}"
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(401, "missing or wrong bearer token: send Authorization: Bearer <RUNSBOT_API_TOKEN>")
+        raise ApiError(
+            401, "missing or wrong bearer token: send Authorization: Bearer <RUNSBOT_API_TOKEN>"
+        )
     return await handler(request)
 
 
@@ -238,7 +237,9 @@ async def report_batch(request: web.Request) -> web.Response:
         raise ApiError(422, 'the body should be {"runs": [ …reports… ]}', "runs")
     items: list[Any] = body["runs"]
     if len(items) > MAX_BATCH_REPORTS:
-        raise ApiError(422, f"at most {MAX_BATCH_REPORTS} reports per batch, got {len(items)}", "runs")
+        raise ApiError(
+            422, f"at most {MAX_BATCH_REPORTS} reports per batch, got {len(items)}", "runs"
+        )
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, RunReport]] = []
     for index, item in enumerate(items):
@@ -252,7 +253,9 @@ async def report_batch(request: web.Request) -> web.Response:
         if outcome.result is ReportResult.REJECTED:
             assert outcome.error is not None
             field = f"runs.{index}.{outcome.error.field}" if outcome.error.field else None
-            results[index] = _batch_rejection(items[index], ApiError(422, outcome.error.message, field))
+            results[index] = _batch_rejection(
+                items[index], ApiError(422, outcome.error.message, field)
+            )
         else:
             status = 201 if outcome.result is ReportResult.CREATED else 200
             results[index] = {"id": outcome.run_id, "status": status, "error": None}
@@ -289,7 +292,9 @@ def _time_param(request: web.Request, name: str, *, end_of_day: bool) -> datetim
         return parse_api_time(value.strip(), end_of_day=end_of_day)
     except FilterSyntaxError:
         raise ApiError(
-            422, f"{name} should be an RFC 3339 time like 2026-11-20T10:02:03Z or a day like 2026-11-20", name
+            422,
+            f"{name} should be an RFC 3339 time like 2026-11-20T10:02:03Z or a day like 2026-11-20",
+            name,
         ) from None
 
 
@@ -298,7 +303,9 @@ def _limit(request: web.Request) -> int:
     try:
         limit = int(raw)
     except ValueError:
-        raise ApiError(422, f"limit should be a whole number from 1 to {MAX_PAGE}", "limit") from None
+        raise ApiError(
+            422, f"limit should be a whole number from 1 to {MAX_PAGE}", "limit"
+        ) from None
     if not 1 <= limit <= MAX_PAGE:
         raise ApiError(422, f"limit should be from 1 to {MAX_PAGE}, got {limit}", "limit")
     return limit
@@ -393,7 +400,9 @@ class WorkflowBody(BaseModel):
     @field_validator("alert_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not (value[:1] in "CGD" and value[1:].isalnum() and value.isupper()):
+        if value is not None and not (
+            value[:1] in "CGD" and value[1:].isalnum() and value.isupper()
+        ):
             raise ValueError("should be a Slack channel ID like C0123456789")
         return value
 

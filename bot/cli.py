@@ -111,7 +111,9 @@ def _zone(name: str | None) -> tzinfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SystemExit(f"runsbot: --tz {name!r} is not a time zone name like Europe/Paris")
+            raise SystemExit(
+                f"runsbot: --tz {name!r} is not a time zone name like Europe/Paris"
+            ) from None
     local = datetime.now().astimezone().tzinfo
     return local if local is not None else UTC
 
@@ -162,7 +164,10 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
         for run in page.runs
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
     lines.append(f"{len(page.runs)} of {page.total} runs")
     if page.next_cursor:
         lines.append(f"next page: --cursor {page.next_cursor}")

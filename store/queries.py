@@ -266,7 +266,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str, int]:
 
 def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[ColumnElement[bool]]]:
     """One list of equality conditions per index range to scan."""
-    statuses: list[RunStatus | None] = sorted(flt.statuses) if flt.statuses else [None]
+    statuses: list[RunStatus | None] = [*sorted(flt.statuses)] if flt.statuses else [None]
     workflows: list[str | None] = list(workflow_ids) if workflow_ids is not None else [None]
     if workflow_ids is not None and not flt.statuses:
         statuses = list(RunStatus)  # the workflow index leads with (workflow_id, status)
@@ -293,7 +293,7 @@ def _page_select(
     arms: list[list[ColumnElement[bool]]],
     conditions: list[ColumnElement[bool]],
     limit: int,
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     order = (Run.started_at.desc(), Run.id.desc())
     if len(arms) == 1:
         return select(*SUMMARY_COLUMNS).where(*arms[0], *conditions).order_by(*order).limit(limit)
@@ -360,7 +360,7 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         ]
         if not workflow_ids:
             return RunPage(runs=(), total=0, next_cursor=None)
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     arms = _arms(flt, workflow_ids)
     conditions = _base_conditions(flt, dialect)
     if flt.cursor is not None:

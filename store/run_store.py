@@ -229,7 +229,9 @@ class RunStore:
         """Forget event_ids received longer ago than `older_than`; returns how many."""
         cutoff = self._clock() - older_than
         async with self._sessions.begin() as session:
-            result = await session.execute(delete(ReportEvent).where(ReportEvent.received_at < cutoff))
+            result = await session.execute(
+                delete(ReportEvent).where(ReportEvent.received_at < cutoff)
+            )
         return int(getattr(result, "rowcount", 0) or 0)
 
     # Notes ---------------------------------------------------------------
@@ -307,7 +309,7 @@ class RunStore:
                 if fresh:
                     await session.execute(insert(Workflow), fresh)
             if runs:
-                await session.execute(insert(Run.__table__), list(runs))
+                await session.execute(insert(Run), list(runs))
 
 
 # The report write path -------------------------------------------------------
@@ -431,7 +433,7 @@ async def _apply_reports(
     run_ids = [report.id for report, _ in items if report.id is not None]
     event_ids = [report.event_id for report, _ in items if report.event_id is not None]
     workflow_ids = {report.workflow.id for report, _ in items}
-    lock = session.bind.dialect.name == "postgresql"
+    lock = session.get_bind().dialect.name == "postgresql"
 
     seen_events: set[str] = set()
     if event_ids:
@@ -493,7 +495,7 @@ async def _apply_reports(
         {**_row_values(states[run_id]), "created_at": at} for run_id, at in first_seen.items()
     ]
     if new_rows:
-        await session.execute(insert(Run.__table__), new_rows)
+        await session.execute(insert(Run), new_rows)
     changed = [
         {"seq": seq, **_row_values(states[run_id])}
         for run_id, (seq, before) in stored.items()

@@ -1,0 +1,100 @@
+"""The `runsbot` command as an operator uses it, in a time zone far from UTC."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.process import RUNSBOT, serve_env, start_serve
+
+REPORT = {
+    "id": "run_cli1",
+    "workflow": {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"},
+    "reference": "Müller GmbH — Renewal 2027",
+    "status": "failed",
+    "started_at": "2026-11-20T10:02:03Z",
+    "error": {"message": "401 Unauthorized: token expired", "step": "Create opportunity"},
+}
+
+
+def runsbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RUNSBOT, *args], env=serve_env(env), cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+async def test_serve_runs_the_api_without_slack_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db",
+        "RUNSBOT_API_TOKEN": "tok",
+    }
+    serve = start_serve(env, tmp_path)
+    try:
+        serve.wait_for_line(r"Slack is off: set SLACK_BOT_TOKEN")
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer tok"}) as http:
+            async with http.post(f"{serve.url}/api/v1/runs", json=REPORT) as response:
+                assert response.status == 201
+            async with http.get(f"{serve.url}/healthz") as response:
+                assert response.status == 200
+    finally:
+        code = serve.stop(signal.SIGTERM)
+    assert code == 0
+    assert not any("Traceback" in line for line in serve.lines)
+    assert not any("tok" in line.split("Bearer")[-1] and "Bearer" in line for line in serve.lines)
+
+    listed = runsbot("runs", "failed", "müller", "--tz", "Asia/Kolkata", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    header, row, *rest = listed.stdout.splitlines()
+    assert header.split()[:3] == ["STATUS", "STARTED", "WORKFLOW"]
+    assert "2026-11-20 15:32" in row  # 10:02:03Z in India
+    assert "HubSpot → Salesforce" in row and "run_cli1" in row
+    assert rest[-1] == "1 of 1 runs"
+
+
+def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
+    env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
+    result = runsbot("runs", "since:someday", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "since:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"RUNSBOT_PORT": "abc"}, "RUNSBOT_PORT"),
+        ({"RUNSBOT_DATABASE_URL": "mysql://x"}, "RUNSBOT_DATABASE_URL"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        ({"RUNSBOT_ALERT_CHANNEL": "#alerts"}, "RUNSBOT_ALERT_CHANNEL"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    result = runsbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], result.stderr
+    assert "xoxb-1" not in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/fresh.db"}
+    result = runsbot("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fresh.db").exists()
+    again = runsbot("db", "upgrade", env=env, cwd=tmp_path)
+    assert again.returncode == 0
+
+
+def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("RUNSBOT_ALERT_CHANNEL=alerts\n")
+    result = runsbot("serve", env={}, cwd=tmp_path)
+    assert result.returncode == 2 and "RUNSBOT_ALERT_CHANNEL" in result.stderr
