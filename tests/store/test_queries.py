@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -221,3 +222,23 @@ async def test_reference_search_uses_an_index_not_a_table_scan(store: RunStore) 
                 )
             ).all()
             assert any("ix_runs_reference_trgm" in str(row) for row in plan)
+
+
+async def test_replicas_writing_the_same_new_runs_at_once_converge(database_url: str) -> None:
+    """Two stores on one database (as two replicas): racing creates of the same runs all land."""
+    replicas = [RunStore.open(database_url) for _ in range(2)]
+    try:
+        batches = [
+            [run_report(n, status=status) for n in range(1, 40)]
+            for status in ("running", "failed")
+        ]
+        results = await asyncio.gather(
+            *(replica.report_runs(batch) for replica, batch in zip(replicas, batches, strict=True))
+        )
+        assert all(outcome.error is None for outcomes in results for outcome in outcomes)
+        page = await replicas[0].list_runs(RunFilter(limit=200))
+        assert page.total == 39
+        assert {run.status for run in page.runs} == {RunStatus.FAILED}
+    finally:
+        for replica in replicas:
+            await replica.close()
