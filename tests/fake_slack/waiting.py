@@ -1,0 +1,33 @@
+"""Bounded polling: listeners finish after the ack, so tests wait for effects, never sleep."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def wait_until(
+    predicate: Callable[[], T | None],
+    *,
+    timeout: float = 3.0,
+    interval: float = 0.01,
+    message: str | Callable[[], str] = "",
+) -> T:
+    """Poll `predicate` until it returns something truthy, and return that (so
+    `modal = await wait_until(lambda: slack.open_modal(ALICE))` gives the View, not None).
+
+    Fails after `timeout` seconds with `message`: a string, or a function called at the deadline
+    to describe what was seen instead."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() >= deadline:
+            detail = message() if callable(message) else message
+            raise AssertionError(f"not true within {timeout} s: {detail}".rstrip(": "))
+        await asyncio.sleep(interval)
