@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
-from bot.web import create_web_app
+from bot.web import create_web_app, open_store
 from store.filters import FilterSyntaxError, parse_filter
 from store.queries import InvalidCursor, RunPage
 from store.run_store import RunStore
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def serve(settings: Settings, _args: argparse.Namespace) -> int:
-    store = RunStore.open(settings.database_url)
+    store = open_store(settings)
     await store.upgrade()
     app = create_web_app(settings, store)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -82,6 +82,10 @@ async def serve(settings: Settings, _args: argparse.Namespace) -> int:
     log.info("runsbot listening on %s, store %s", addresses, store.dialect)
     if settings.slack_mode is SlackMode.OFF:
         log.info(SLACK_OFF)
+    else:
+        log.info(
+            "Slack is on (%s mode), API at %s", settings.slack_mode.value, settings.slack_api_url
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -6,14 +6,18 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.outbox import AlertDispatcher
 from store.run_store import RunStore
 
 # Repeated event_ids are no-ops while remembered; a report merged again after
 # this long changes nothing anyway, since merging the same report is idempotent.
 REMEMBER_EVENTS = timedelta(days=7)
+# New failures wake the dispatcher at once; the sweep catches retries that fell
+# due, part-full thread replies, stale messages and other replicas' failures.
+ALERT_SWEEP_SECONDS = 2
 
 
-def create_scheduler(store: RunStore) -> AsyncIOScheduler:
+def create_scheduler(store: RunStore, dispatcher: AlertDispatcher | None) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         store.forget_report_events,
@@ -24,4 +28,13 @@ def create_scheduler(store: RunStore) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
+    if dispatcher is not None:
+        scheduler.add_job(
+            dispatcher.dispatch,
+            "interval",
+            seconds=ALERT_SWEEP_SECONDS,
+            id="alert-sweep",
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import api
-from bot.config import Settings
+from bot.config import Settings, SlackMode
 from bot.metrics import Metrics
+from bot.outbox import POST_INTERVAL, AlertDispatcher
 from bot.scheduler import create_scheduler
-from store.run_store import RunStore
+from bot.slack_app import (
+    create_posting_client,
+    create_slack_app,
+    create_slack_client,
+    create_socket_mode_handler,
+    slack_events_handler,
+)
+from store.outbox import GroupingRules
+from store.run_store import AlertRouting, RunStore
+
+log = logging.getLogger("runsbot")
+
+DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
+
+
+def open_store(settings: Settings) -> RunStore:
+    """The run store; with Slack on, failures are queued for alerts as they are stored."""
+    routing = None if settings.slack_mode is SlackMode.OFF else AlertRouting(settings.alert_channel)
+    return RunStore.open(settings.database_url, alert_routing=routing)
 
 
 @web.middleware
@@ -33,8 +54,17 @@ async def timing(request: web.Request, handler: api.Handler) -> web.StreamRespon
         )
 
 
-def create_web_app(settings: Settings, store: RunStore) -> web.Application:
-    """The HTTP app; starting it starts the scheduler, stopping it closes the store."""
+def create_web_app(
+    settings: Settings,
+    store: RunStore,
+    *,
+    slack_client: AsyncWebClient | None = None,
+    posting_client: AsyncWebClient | None = None,
+    grouping: GroupingRules | None = None,
+    post_interval: float = POST_INTERVAL,
+) -> web.Application:
+    """The HTTP app. Starting it connects Slack and starts the dispatcher and the
+    scheduled jobs; stopping it stops them and closes the store."""
     app = web.Application(
         middlewares=[timing, api.api_errors, api.api_auth],
         # Bodies are capped per route (1 MiB, 16 MiB for batches) with the contract's 413.
@@ -44,8 +74,31 @@ def create_web_app(settings: Settings, store: RunStore) -> web.Application:
     app[api.STORE] = store
     app[api.METRICS] = Metrics()
     api.add_routes(app)
-    app.cleanup_ctx.append(_scheduled_jobs)
+    dispatcher = None
+    if settings.slack_mode is not SlackMode.OFF:
+        bolt = create_slack_app(settings, store, slack_client or create_slack_client(settings))
+        if settings.slack_mode is SlackMode.HTTP:
+            app.router.add_post("/slack/events", slack_events_handler(bolt))
+        else:
+
+            async def socket_mode(app: web.Application) -> AsyncIterator[None]:
+                handler = create_socket_mode_handler(settings, bolt)
+                # Bolt's socket-mode handler is not annotated.
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+                yield
+                await handler.close_async()  # type: ignore[no-untyped-call]
+
+            app.cleanup_ctx.append(socket_mode)
+        dispatcher = AlertDispatcher(
+            store,
+            posting_client or create_posting_client(settings),
+            rules=grouping,
+            post_interval=post_interval,
+        )
+        store.on_alerts_queued = dispatcher.wake
+        app[DISPATCHER] = dispatcher
     app.cleanup_ctx.append(_store_lifetime)
+    app.cleanup_ctx.append(_scheduled_jobs(dispatcher))
     return app
 
 
@@ -54,8 +107,17 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     await app[api.STORE].close()
 
 
-async def _scheduled_jobs(app: web.Application) -> AsyncIterator[None]:
-    scheduler = create_scheduler(app[api.STORE])
-    scheduler.start()
-    yield
-    scheduler.shutdown(wait=False)
+def _scheduled_jobs(
+    dispatcher: AlertDispatcher | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def scheduled_jobs(app: web.Application) -> AsyncIterator[None]:
+        scheduler = create_scheduler(app[api.STORE], dispatcher)
+        scheduler.start()
+        if dispatcher is not None:
+            dispatcher.wake()  # deliver what an earlier run left undelivered
+        yield
+        scheduler.shutdown(wait=False)
+        if dispatcher is not None:
+            await dispatcher.close()
+
+    return scheduled_jobs

@@ -13,6 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The search index is raw DDL in migration 0001 (FTS5 or pg_trgm), unknown to the models.
+SEARCH_OBJECTS = ("runs_search", "ix_runs_reference_trgm", "ix_runs_id_trgm")
+
+
+def is_modelled(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+    """Alembic's include_object: everything but the search index."""
+    return not (name or "").startswith(SEARCH_OBJECTS)
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:

@@ -184,7 +184,7 @@ class Subscription(Base):
 
 
 class AlertMessage(Base):
-    """A Slack message that alerts one failed run, or a group of a workflow's failures."""
+    """A Slack message that alerts one failed run, or a burst of one workflow's failures."""
 
     __tablename__ = "alert_messages"
     __table_args__ = (
@@ -198,10 +198,22 @@ class AlertMessage(Base):
             postgresql_where=text("message_ts IS NOT NULL"),
         ),
         Index(
-            "ix_alert_messages_channel_id_workflow_id_opened_at",
+            "ix_alert_messages_unposted",
+            "next_attempt_at",
+            sqlite_where=text("message_ts IS NULL"),
+            postgresql_where=text("message_ts IS NULL"),
+        ),
+        Index(
+            "ix_alert_messages_stale",
+            "stale_since",
+            sqlite_where=text("stale_since IS NOT NULL"),
+            postgresql_where=text("stale_since IS NOT NULL"),
+        ),
+        Index(
+            "ix_alert_messages_channel_id_workflow_id_last_failed_at",
             "channel_id",
             "workflow_id",
-            "opened_at",
+            "last_failed_at",
         ),
     )
 
@@ -210,20 +222,57 @@ class AlertMessage(Base):
     workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    opened_at: Mapped[UTCTime]
-    # Set when the message must be (re)rendered with chat.update; cleared once done.
+    # Set just before chat.postMessage: if it is set and no ts was recorded, the post
+    # may have reached Slack, so the channel is searched for it before posting again.
+    post_attempted_at: Mapped[UTCTime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[UTCTime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    first_failed_at: Mapped[UTCTime]
+    last_failed_at: Mapped[UTCTime]
+    # Set when the posted message no longer tells the truth and needs chat.update.
     stale_since: Mapped[UTCTime | None]
-    updated_at: Mapped[UTCTime]
+    rendered_at: Mapped[UTCTime | None]
+    created_at: Mapped[UTCTime]
+
+
+class AlertThreadPost(Base):
+    """A reply in a group alert's thread that lists many of its runs."""
+
+    __tablename__ = "alert_thread_posts"
+    __table_args__ = (
+        Index(
+            "ix_alert_thread_posts_unposted",
+            "next_attempt_at",
+            sqlite_where=text("message_ts IS NULL"),
+            postgresql_where=text("message_ts IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    alert_message_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="CASCADE"), index=True
+    )
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    post_attempted_at: Mapped[UTCTime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[UTCTime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[UTCTime]
 
 
 class AlertDelivery(Base):
-    """The outbox: one row per failed run and channel, written with the failure itself."""
+    """The outbox: one row per failed run and channel, written with the failure itself.
+
+    pending: not yet given an alert; assigned: in a group, waiting for a thread reply
+    to name it; posted: named in a message Slack took.
+    """
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'posted')", name="state"),
+        CheckConstraint("state IN ('pending', 'assigned', 'posted')", name="state"),
         Index("uq_alert_deliveries_run_id_channel_id", "run_id", "channel_id", unique=True),
-        Index("ix_alert_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_alert_deliveries_state_created_at", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
@@ -233,7 +282,17 @@ class AlertDelivery(Base):
     alert_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("alert_messages.id", ondelete="SET NULL"), index=True
     )
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[UTCTime]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    thread_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_thread_posts.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[UTCTime]
+
+
+class Lease(Base):
+    """Who may do a job that only one replica at a time should do (the alert dispatcher)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[UTCTime]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from store import queries
+from store import outbox, queries
 from store.database import create_engine, upgrade
 from store.filters import RunFilter
 from store.ids import new_run_id
@@ -80,6 +80,13 @@ class WorkflowSpec:
     alert_channel: str | None = None
 
 
+@dataclass(frozen=True)
+class AlertRouting:
+    """Slack is on: failures are queued for alerts; `default_channel` is RUNSBOT_ALERT_CHANNEL."""
+
+    default_channel: str | None = None
+
+
 @dataclass
 class _Submission:
     reports: Sequence[RunReport]
@@ -94,15 +101,31 @@ def _utcnow() -> datetime:
 class RunStore:
     """Typed, intention-named operations over the run store (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Any = _utcnow) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Any = _utcnow,
+        alert_routing: AlertRouting | None = None,
+    ) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._clock = clock
         self._queue: list[_Submission] = []
         self._writer = asyncio.Lock()
+        self.alert_routing = alert_routing
+        # Called after a commit that queued alert deliveries (the dispatcher's wake-up).
+        self.on_alerts_queued: Callable[[], None] | None = None
 
     @classmethod
-    def open(cls, url: str, *, clock: Any = _utcnow, **engine_options: Any) -> RunStore:
+    def open(
+        cls,
+        url: str,
+        *,
+        clock: Any = _utcnow,
+        alert_routing: AlertRouting | None = None,
+        **engine_options: Any,
+    ) -> RunStore:
         """A store on RUNSBOT_DATABASE_URL; `clock` supplies "now" (aware UTC)."""
         engine = create_engine(
             url,
@@ -110,7 +133,7 @@ class RunStore:
             json_deserializer=orjson.loads,
             **engine_options,
         )
-        return cls(engine, clock=clock)
+        return cls(engine, clock=clock, alert_routing=alert_routing)
 
     @property
     def dialect(self) -> str:
@@ -193,10 +216,16 @@ class RunStore:
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 async with self._sessions.begin() as session:
-                    return await _apply_reports(session, items)
+                    outcomes, queued = await _apply_reports(
+                        session, items, self.alert_routing, self._clock()
+                    )
             except IntegrityError:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise
+                continue
+            if queued and self.on_alerts_queued is not None:
+                self.on_alerts_queued()
+            return outcomes
         raise AssertionError("unreachable")
 
     # Reads ---------------------------------------------------------------
@@ -295,6 +324,98 @@ class RunStore:
     async def list_workflows(self) -> list[WorkflowRecord]:
         async with self._sessions() as session:
             return list((await queries.all_workflows(session)).values())
+
+    # The alert outbox (for the dispatcher) ---------------------------------
+
+    async def acquire_lease(self, name: str, holder: str, *, ttl: timedelta) -> bool:
+        """True while `holder` holds the lease `name` (taken or renewed now)."""
+        async with self._sessions.begin() as session:
+            return await outbox.acquire_lease(session, name, holder, now=self._clock(), ttl=ttl)
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        async with self._sessions.begin() as session:
+            await outbox.release_lease(session, name, holder)
+
+    async def plan_alerts(self, rules: outbox.GroupingRules) -> int:
+        """Give pending deliveries their alert messages, and gather group runs into replies."""
+        async with self._sessions.begin() as session:
+            planned = await outbox.plan_alerts(session, rules, now=self._clock())
+        async with self._sessions.begin() as session:
+            await outbox.plan_thread_posts(session, rules, now=self._clock())
+        return planned
+
+    async def channels_with_due_alerts(self, *, min_update_interval: timedelta) -> set[str]:
+        async with self._sessions() as session:
+            return await outbox.channels_with_work(
+                session, now=self._clock(), min_interval=min_update_interval
+            )
+
+    async def due_alert_posts(self, channel_id: str, *, limit: int = 20) -> list[outbox.AlertPost]:
+        async with self._sessions() as session:
+            return await outbox.due_alert_posts(
+                session, now=self._clock(), channel_id=channel_id, limit=limit
+            )
+
+    async def due_thread_posts(
+        self, channel_id: str, *, limit: int = 20
+    ) -> list[outbox.ThreadPost]:
+        async with self._sessions() as session:
+            return await outbox.due_thread_posts(
+                session, now=self._clock(), channel_id=channel_id, limit=limit
+            )
+
+    async def due_alert_updates(
+        self, channel_id: str, *, min_interval: timedelta, limit: int = 20
+    ) -> list[outbox.AlertUpdate]:
+        async with self._sessions() as session:
+            return await outbox.due_alert_updates(
+                session,
+                now=self._clock(),
+                min_interval=min_interval,
+                channel_id=channel_id,
+                limit=limit,
+            )
+
+    async def record_post_attempt(self, target: outbox.PostTarget, row_id: int) -> None:
+        """Remember that Slack is about to be asked: from now on the post is uncertain."""
+        async with self._sessions.begin() as session:
+            await outbox.record_attempt(session, outbox.model_of(target), row_id, self._clock())
+
+    async def record_posted(self, target: outbox.PostTarget, row_id: int, message_ts: str) -> None:
+        """Slack took the post as `message_ts`: the runs it names are alerted."""
+        async with self._sessions.begin() as session:
+            if target is outbox.PostTarget.ALERT:
+                await outbox.record_alert_posted(session, row_id, message_ts, self._clock())
+            else:
+                await outbox.record_thread_posted(session, row_id, message_ts)
+
+    async def record_post_failure(
+        self,
+        target: outbox.PostTarget,
+        row_id: int,
+        *,
+        error: str,
+        retry_at: datetime,
+        uncertain: bool,
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await outbox.record_post_failure(
+                session,
+                outbox.model_of(target),
+                row_id,
+                error=error,
+                retry_at=retry_at,
+                uncertain=uncertain,
+            )
+
+    async def record_rendered(
+        self, alert_id: int, *, loaded_at: datetime, cleared: bool = True
+    ) -> None:
+        """The alert was re-rendered (`cleared`), or the update failed and waits a while."""
+        async with self._sessions.begin() as session:
+            await outbox.record_rendered(
+                session, alert_id, loaded_at=loaded_at, now=self._clock(), cleared=cleared
+            )
 
     # Bulk load (demo data and benchmarks) --------------------------------
 
@@ -427,8 +548,11 @@ class _WorkflowChanges:
 
 
 async def _apply_reports(
-    session: AsyncSession, items: list[tuple[RunReport, datetime]]
-) -> list[ReportOutcome]:
+    session: AsyncSession,
+    items: list[tuple[RunReport, datetime]],
+    routing: AlertRouting | None,
+    now: datetime,
+) -> tuple[list[ReportOutcome], int]:
     """Fold a batch of reports into the store inside one transaction."""
     run_ids = [report.id for report, _ in items if report.id is not None]
     event_ids = [report.event_id for report, _ in items if report.event_id is not None]
@@ -443,10 +567,13 @@ async def _apply_reports(
             )
         )
     stored: dict[str, tuple[int, RunState]] = {}
+    retry_of: dict[str, str] = {}
     if run_ids:
-        query = select(*_STATE_COLUMNS).where(Run.id.in_(run_ids))
+        query = select(*_STATE_COLUMNS, Run.retry_of).where(Run.id.in_(run_ids))
         for row in (await session.execute(query.with_for_update() if lock else query)).all():
             stored[row.id] = (row.seq, _state_from_row(row))
+            if row.retry_of is not None:
+                retry_of[row.id] = row.retry_of
     # A stored run may keep a workflow no report in this batch names.
     workflow_ids |= {state.workflow_id for _, state in stored.values()}
     wf_query = select(Workflow).where(Workflow.id.in_(workflow_ids))
@@ -512,8 +639,9 @@ async def _apply_reports(
                 for event_id, run_id in new_events.items()
             ],
         )
+    queued = await _follow_status_changes(session, stored, states, retry_of, routing, now)
     # Outcomes show the run and its workflow as this batch left them.
-    return [
+    outcomes = [
         replace(
             outcome,
             run=states[outcome.run_id],
@@ -523,6 +651,43 @@ async def _apply_reports(
         else outcome
         for outcome in outcomes
     ]
+    return outcomes, queued
+
+
+async def _follow_status_changes(
+    session: AsyncSession,
+    stored: dict[str, tuple[int, RunState]],
+    states: dict[str, RunState],
+    retry_of: dict[str, str],
+    routing: AlertRouting | None,
+    now: datetime,
+) -> int:
+    """Queue alerts for runs that just failed; mark alerts stale whose runs moved on.
+
+    A retriggered run is never alerted on its own: its outcome re-renders the
+    original run's alert instead.
+    """
+    before = {run_id: state.status for run_id, (_, state) in stored.items()}
+    moved = [
+        run_id
+        for run_id, state in states.items()
+        if before.get(run_id, state.status) != state.status
+    ]
+    await outbox.mark_alerts_stale(
+        session, [*moved, *(retry_of[run_id] for run_id in moved if run_id in retry_of)], now
+    )
+    if routing is None:
+        return 0  # Slack is off: failures are stored, not queued for later
+    failed = [
+        (run_id, state.workflow_id)
+        for run_id, state in states.items()
+        if state.status is RunStatus.FAILED
+        and before.get(run_id) is not RunStatus.FAILED
+        and run_id not in retry_of
+    ]
+    return await outbox.queue_deliveries(
+        session, failed, default_channel=routing.default_channel, now=now
+    )
 
 
 def _fold(

@@ -20,6 +20,9 @@ from tests.support.postgres import PostgresServer, start_postgres
 
 API_TOKEN = "test-api-token"
 
+# The fake Slack's fixtures (fake_slack, fake_slack_server), for every test folder.
+pytest_plugins = ["tests.fake_slack.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

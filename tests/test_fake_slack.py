@@ -53,8 +53,6 @@ from tests.fake_slack import (
     wait_until,
 )
 
-pytest_plugins = ["tests.fake_slack.fixtures"]
-
 JsonDict = dict[str, Any]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from store.database import is_modelled
 from store.models import Base
 
 connection = context.config.attributes.get("connection")
@@ -12,6 +13,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
+    include_object=is_modelled,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )

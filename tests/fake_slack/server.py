@@ -56,8 +56,9 @@ class FakeSlack(WebApi):
 
     def reset(self) -> None:
         """Forget everything a test did: messages, views, calls, scripts, rate limits' state.
-        Tokens, the server and Socket Mode connections stay."""
+        Tokens, the server and open Socket Mode connections stay; their counters restart."""
         super().reset()
+        self._sockets.connects = self._sockets.pings = 0
         self._scripts: dict[str, deque[Fault]] = defaultdict(deque)
         # Requests still in flight from before a reset (a scripted Slow) must not reach the
         # next test's workspace.

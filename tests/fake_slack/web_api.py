@@ -62,6 +62,7 @@ class WebApi(Workspace):
             "chat.postEphemeral": Route(self._chat_post_ephemeral),
             "chat.getPermalink": Route(self._chat_get_permalink),
             "conversations.info": Route(self._conversations_info),
+            "conversations.history": Route(self._conversations_history),
             "conversations.replies": Route(self._conversations_replies),
             "users.info": Route(self._users_info),
             "usergroups.users.list": Route(self._usergroups_users_list),
@@ -192,6 +193,16 @@ class WebApi(Workspace):
     async def _conversations_info(self, params: JsonDict) -> JsonDict:
         channel = self._conversation(params.get("channel"), must_be_member=False)
         return {"ok": True, "channel": channel.to_dict()}
+
+    async def _conversations_history(self, params: JsonDict) -> JsonDict:
+        # Newest first, top-level messages only (replies live in conversations.replies):
+        # https://docs.slack.dev/reference/methods/conversations.history
+        channel = self._conversation(params.get("channel"), must_be_member=True)
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        newer = [m for m in self.messages(channel.id) if float(m.ts) > oldest]
+        page = list(reversed(newer))[:limit]
+        return {"ok": True, "messages": [m.to_dict() for m in page], "has_more": len(newer) > limit}
 
     async def _conversations_replies(self, params: JsonDict) -> JsonDict:
         channel = self._conversation(params.get("channel"), must_be_member=True)

@@ -229,8 +229,7 @@ async def test_replicas_writing_the_same_new_runs_at_once_converge(database_url:
     replicas = [RunStore.open(database_url) for _ in range(2)]
     try:
         batches = [
-            [run_report(n, status=status) for n in range(1, 40)]
-            for status in ("running", "failed")
+            [run_report(n, status=status) for n in range(1, 40)] for status in ("running", "failed")
         ]
         results = await asyncio.gather(
             *(replica.report_runs(batch) for replica, batch in zip(replicas, batches, strict=True))

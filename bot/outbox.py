@@ -1,0 +1,362 @@
+"""Alert delivery: plan, post, record the message ts, retry; once, whatever happens.
+
+One dispatcher per deployment holds the lease and does the work, woken at once
+when a failure is stored and swept by the scheduler for retries and leftovers.
+Each channel has one worker that posts in order, at most one message a second
+(Slack's per-channel rate), and backs off on errors. A post is marked as
+attempted before Slack is called; if its answer is lost (timeout, crash), the
+next attempt first looks for the message in the channel by its metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.blocks.alert import alert_message, group_alert_message, group_thread_message
+from handlers.blocks.message import SlackMessage
+from store.alerts import GroupAlert, SingleAlert
+from store.outbox import AlertPost, AlertUpdate, GroupingRules, PostTarget, ThreadPost
+from store.run_store import RunStore
+
+log = logging.getLogger(__name__)
+
+LEASE = "alert-dispatcher"
+# Renewed by every sweep (bot/scheduler.py); after a crash, another process takes over
+# once it expires.
+LEASE_TTL = timedelta(seconds=15)
+# Slack allows about one message a second per channel (chat.postMessage).
+POST_INTERVAL = 1.0
+# chat.update is Tier 3 (50+ a minute): a message is re-rendered at most this often,
+# and all updates together stay under one a second.
+UPDATE_INTERVAL = timedelta(seconds=5)
+UPDATE_SPACING = 1.2
+MAX_BACKOFF = 300.0
+ALERT_EVENT = "runsbot_alert"
+THREAD_EVENT = "runsbot_alert_thread"
+# How far before an uncertain attempt to look for the message it may have posted.
+LOOKBACK = timedelta(minutes=2)
+
+
+def render(alert: SingleAlert | GroupAlert) -> SlackMessage:
+    return alert_message(alert) if isinstance(alert, SingleAlert) else group_alert_message(alert)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try: doubling from 2 s to 5 minutes, with jitter."""
+    return float(min(MAX_BACKOFF, 2.0 ** (attempts + 1)) * random.uniform(0.8, 1.2))
+
+
+class _Uncertain(Exception):
+    """Slack may or may not have taken the post (timeout, dropped connection, 5xx)."""
+
+
+class AlertDispatcher:
+    """Delivers the alert outbox to Slack. `wake()` on new failures; `dispatch()` to sweep."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        client: AsyncWebClient,
+        *,
+        rules: GroupingRules | None = None,
+        post_interval: float = POST_INTERVAL,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._rules = rules or GroupingRules()
+        self._post_interval = post_interval
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._kicked: set[str] = set()
+        self._next_post: dict[str, float] = {}
+        self._next_update = 0.0
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def wake(self) -> None:
+        """Dispatch soon; safe to call from any coroutine, any number of times."""
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self.dispatch())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def dispatch(self) -> None:
+        """Plan pending deliveries and start a worker for each channel with due work."""
+        self._again = True
+        if self._lock.locked():
+            return  # the running pass will go round once more
+        async with self._lock:
+            while self._again and not self._closed:
+                self._again = False
+                if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
+                    return
+                await self._store.plan_alerts(self._rules)
+                channels = await self._store.channels_with_due_alerts(
+                    min_update_interval=UPDATE_INTERVAL
+                )
+                for channel_id in channels:
+                    self._kick(channel_id)
+
+    async def close(self) -> None:
+        """Stop the workers; an interrupted post is found again by its metadata."""
+        self._closed = True
+        tasks = [*self._workers.values(), *self._background]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._store.release_lease(LEASE, self._holder)
+
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Wait until no worker is busy (for tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while any(not task.done() for task in [*self._workers.values(), *self._background]):
+            if time.monotonic() > deadline:
+                raise TimeoutError("alert dispatcher still busy")
+            await asyncio.sleep(0.01)
+
+    def _kick(self, channel_id: str) -> None:
+        self._kicked.add(channel_id)
+        worker = self._workers.get(channel_id)
+        if worker is None or worker.done():
+            self._workers[channel_id] = asyncio.get_running_loop().create_task(
+                self._channel_worker(channel_id)
+            )
+
+    async def _channel_worker(self, channel_id: str) -> None:
+        while channel_id in self._kicked and not self._closed:
+            self._kicked.discard(channel_id)
+            try:
+                if await self._work_channel(channel_id):
+                    self._kicked.add(channel_id)
+            except Exception:
+                # The store or Slack failed in a way not foreseen: the sweep retries.
+                log.exception("alert delivery to %s failed; will retry", channel_id)
+                return
+
+    async def _work_channel(self, channel_id: str) -> bool:
+        """Post what is due in one channel, in order; True when anything was due."""
+        posts = await self._store.due_alert_posts(channel_id)
+        for post in posts:
+            await self._deliver_alert(post)
+        threads = await self._store.due_thread_posts(channel_id)
+        for thread_post in threads:
+            await self._deliver_thread_post(thread_post)
+        updates = await self._store.due_alert_updates(channel_id, min_interval=UPDATE_INTERVAL)
+        for alert_update in updates:
+            await self._update(alert_update)
+        return bool(posts or threads or updates)
+
+    # Posting ----------------------------------------------------------------------
+
+    async def _deliver_alert(self, post: AlertPost) -> None:
+        message = render(post.alert)
+        metadata = {"event_type": ALERT_EVENT, "event_payload": {"alert_id": post.alert_id}}
+        posted = await self._post_once(
+            PostTarget.ALERT,
+            post.alert_id,
+            post.attempts,
+            post.uncertain_since,
+            channel_id=post.channel_id,
+            message=message,
+            metadata=metadata,
+        )
+        if posted and isinstance(post.alert, GroupAlert):
+            self.wake()  # its runs can now be listed in its thread
+
+    async def _deliver_thread_post(self, post: ThreadPost) -> None:
+        message = group_thread_message(post.runs)
+        metadata = {"event_type": THREAD_EVENT, "event_payload": {"thread_post_id": post.post_id}}
+        await self._post_once(
+            PostTarget.THREAD,
+            post.post_id,
+            post.attempts,
+            post.uncertain_since,
+            channel_id=post.channel_id,
+            message=message,
+            metadata=metadata,
+            thread_ts=post.thread_ts,
+        )
+
+    async def _post_once(
+        self,
+        target: PostTarget,
+        row_id: int,
+        attempts: int,
+        uncertain_since: datetime | None,
+        *,
+        channel_id: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        thread_ts: str | None = None,
+    ) -> bool:
+        """Post unless an earlier, unanswered attempt already did; record the outcome."""
+        try:
+            if uncertain_since is not None:
+                found = await self._find_earlier_post(
+                    channel_id, metadata, uncertain_since, thread_ts
+                )
+                if found is not None:
+                    await self._store.record_posted(target, row_id, found)
+                    return True
+            await self._store.record_post_attempt(target, row_id)
+            await self._pace_post(channel_id)
+            response = await self._client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=thread_ts,
+                text=message.text,
+                blocks=message.to_dict()["blocks"],
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            await self._failed(target, row_id, attempts, channel_id, error)
+            return False
+        except _Uncertain as error:
+            await self._record_failure(target, row_id, attempts, str(error), uncertain=True)
+            return False
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            log.warning(
+                "post to %s got no answer (%s); will look for it before retrying",
+                channel_id,
+                type(error).__name__,
+            )
+            await self._record_failure(target, row_id, attempts, repr(error), uncertain=True)
+            return False
+        self._next_post[channel_id] = time.monotonic() + self._post_interval
+        await self._store.record_posted(target, row_id, str(response["ts"]))
+        return True
+
+    async def _find_earlier_post(
+        self,
+        channel_id: str,
+        metadata: dict[str, Any],
+        since: datetime,
+        thread_ts: str | None,
+    ) -> str | None:
+        """The ts of a message this post already made, found by its metadata, or None."""
+        oldest = f"{(since - LOOKBACK).timestamp():.6f}"
+        try:
+            if thread_ts is None:
+                response = await self._client.conversations_history(
+                    channel=channel_id, oldest=oldest, limit=200, include_all_metadata=True
+                )
+            else:
+                response = await self._client.conversations_replies(
+                    channel=channel_id,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+        except SlackApiError as error:
+            if error.response.status_code >= 500 or error.response.status_code == 429:
+                raise _Uncertain(
+                    f"could not search {channel_id}: {error.response['error']}"
+                ) from None
+            # Not allowed to read the channel: better a rare duplicate than a lost alert.
+            log.warning(
+                "cannot search %s for an unanswered post (%s); posting again",
+                channel_id,
+                error.response.get("error"),
+            )
+            return None
+        for found in response.get("messages") or []:
+            if found.get("metadata", {}).get("event_type") == metadata["event_type"] and (
+                found["metadata"].get("event_payload") == metadata["event_payload"]
+            ):
+                return str(found["ts"])
+        return None
+
+    async def _pace_post(self, channel_id: str) -> None:
+        ready = self._next_post.get(channel_id, 0.0)
+        if ready > time.monotonic():
+            await asyncio.sleep(ready - time.monotonic())
+        # Counted again from the answer (_post_once): Slack sees posts at least this far apart
+        # however long each request took in flight.
+        self._next_post[channel_id] = time.monotonic() + self._post_interval
+
+    async def _failed(
+        self, target: PostTarget, row_id: int, attempts: int, channel_id: str, error: SlackApiError
+    ) -> None:
+        status = error.response.status_code
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if status == 429:
+            retry_after = float(error.response.headers.get("Retry-After", 1))
+            self._next_post[channel_id] = time.monotonic() + retry_after
+            await self._record_failure(
+                target, row_id, attempts, "ratelimited", uncertain=False, delay=retry_after
+            )
+            return
+        # A 5xx may or may not have posted; an ok:false answer did not.
+        uncertain = status >= 500
+        log.warning("Slack refused a post to %s: %s", channel_id, code or status)
+        await self._record_failure(
+            target, row_id, attempts, f"{status} {code}", uncertain=uncertain
+        )
+
+    async def _record_failure(
+        self,
+        target: PostTarget,
+        row_id: int,
+        attempts: int,
+        error: str,
+        *,
+        uncertain: bool,
+        delay: float | None = None,
+    ) -> None:
+        retry_at = datetime.now(UTC) + timedelta(
+            seconds=delay if delay is not None else backoff(attempts)
+        )
+        await self._store.record_post_failure(
+            target, row_id, error=error, retry_at=retry_at, uncertain=uncertain
+        )
+
+    # Keeping alerts true ------------------------------------------------------------
+
+    async def _update(self, alert_update: AlertUpdate) -> None:
+        message = render(alert_update.alert)
+        now = time.monotonic()
+        if self._next_update > now:
+            await asyncio.sleep(self._next_update - now)
+        self._next_update = max(self._next_update, now) + UPDATE_SPACING
+        try:
+            await self._client.chat_update(
+                channel=alert_update.channel_id,
+                ts=alert_update.message_ts,
+                text=message.text,
+                blocks=message.to_dict()["blocks"],
+            )
+        except SlackApiError as error:
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            log.warning(
+                "could not update alert %s: %s",
+                alert_update.alert_id,
+                code or error.response.status_code,
+            )
+            gone = code in ("message_not_found", "channel_not_found", "cant_update_message")
+            await self._store.record_rendered(
+                alert_update.alert_id, loaded_at=alert_update.loaded_at, cleared=gone
+            )
+            return
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            await self._store.record_rendered(
+                alert_update.alert_id, loaded_at=alert_update.loaded_at, cleared=False
+            )
+            return
+        await self._store.record_rendered(alert_update.alert_id, loaded_at=alert_update.loaded_at)

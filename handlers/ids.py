@@ -1,0 +1,35 @@
+"""Every id Slack hands back to us, in one place: builders and `register(app)` both use these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """`action_id`s of buttons; a button's `value` carries the run ID it is about."""
+
+    RETRIGGER = "run_retrigger"
+    VIEW_DETAILS = "run_view_details"
+    ADD_NOTE = "run_add_note"
+    NEXT_PAGE = "runs_next_page"
+    SHARE = "runs_share"
+
+
+class Block(StrEnum):
+    """`block_id`s the builders set (unique within one message or view)."""
+
+    ALERT_ACTIONS = "alert_actions"
+    NOTE_TEXT = "note_text"
+
+
+class View(StrEnum):
+    """`callback_id`s of modals."""
+
+    ADD_NOTE = "note_submit"
+    RUN_DETAIL = "run_detail"
+
+
+class Shortcut(StrEnum):
+    """`callback_id`s of message shortcuts (they must match manifest.yml)."""
+
+    RETRIGGER_MESSAGE = "retrigger_from_message"

@@ -1,0 +1,294 @@
+"""Failure alerts, end to end: a report to the API, an alert in the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from store.models import AlertDelivery
+from store.outbox import GroupingRules
+from tests.fake_slack import (
+    ALERTS_CHANNEL,
+    OPS_CHANNEL,
+    FakeSlack,
+    RateLimited,
+    ServerError,
+    Slow,
+    buttons,
+    rendered_text,
+    wait_until,
+)
+from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
+
+HUBSPOT = {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"}
+RUN_ID = re.compile(r"run_[A-Za-z0-9_.:\-]+")
+
+
+def failure(
+    run_id: str, message: str = "401 Unauthorized: token expired", **fields: Any
+) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "workflow": HUBSPOT,
+        "reference": f"ACME Corp — {run_id}",
+        "status": "failed",
+        "started_at": "2026-11-20T10:02:03Z",
+        "error": {"message": message, "step": "Create opportunity"},
+        **fields,
+    }
+
+
+def alerts(slack: FakeSlack, channel: str = ALERTS_CHANNEL) -> dict[str, set[str]]:
+    """Each alert (message ts) with the run IDs it names, in the message or its thread."""
+    named = {}
+    for message in slack.messages(channel):
+        text = rendered_text(message)
+        for reply in slack.thread(channel, message.ts)[1:]:
+            text += "\n" + rendered_text(reply)
+        named[message.ts] = set(RUN_ID.findall(text))
+    return named
+
+
+def times_named(slack: FakeSlack, channel: str = ALERTS_CHANNEL) -> Counter[str]:
+    return Counter(run_id for runs in alerts(slack, channel).values() for run_id in runs)
+
+
+async def test_a_failure_is_alerted_with_what_it_takes_to_act(runsbot: Runsbot) -> None:
+    await runsbot.report(**failure("run_acme1"))
+    (message,) = await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
+    text = rendered_text(message)
+    assert "HubSpot → Salesforce" in text
+    assert "ACME Corp — run_acme1" in text
+    assert "run_acme1" in text
+    assert "Create opportunity" in text and "401 Unauthorized: token expired" in text
+    assert "<!date^" in str(message.blocks)  # start time in each reader's own zone
+    assert "reconnect" in text.lower()  # the likely cause's fix
+    labels = {button.text: button.value for button in buttons(message)}
+    assert labels == {
+        "Retrigger": "run_acme1",
+        "View details": "run_acme1",
+        "Add note": "run_acme1",
+    }
+    assert message.metadata and message.metadata["event_type"] == "runsbot_alert"
+
+
+@pytest.mark.parametrize("status", ["finished", "skipped", "running", "pending"])
+async def test_runs_that_did_not_fail_are_never_alerted(runsbot: Runsbot, status: str) -> None:
+    await runsbot.report(
+        **{
+            **failure("run_ok"),
+            "status": status,
+            "error": None,
+            "skip_reason": "Deal stage is not Closed Won",
+        }
+    )
+    await runsbot.dispatcher.dispatch()
+    await runsbot.dispatcher.idle()
+    assert runsbot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_failure_reported_again_is_alerted_once(runsbot: Runsbot) -> None:
+    await runsbot.report(**failure("run_twice"))
+    await runsbot.report(**failure("run_twice", updated_at="2026-11-20T10:03:00Z"))
+    await runsbot.report(**{**failure("run_twice"), "status": "running"})
+    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
+    await runsbot.dispatcher.dispatch()
+    await runsbot.dispatcher.idle()
+    assert times_named(runsbot.slack) == {"run_twice": 1}
+
+
+async def test_alerts_go_to_the_workflows_own_channel(runsbot: Runsbot) -> None:
+    response = await runsbot.api.put(
+        "/api/v1/workflows/hubspot-salesforce",
+        json={"source": "HubSpot", "destination": "Salesforce", "alert_channel": OPS_CHANNEL},
+    )
+    assert response.status == 201
+    await runsbot.report(**failure("run_ops"))
+    await wait_until(lambda: runsbot.slack.messages(OPS_CHANNEL))
+    assert runsbot.slack.messages(ALERTS_CHANNEL) == []
+
+
+async def test_a_burst_joins_one_group_alert_that_lists_its_runs_in_the_thread(
+    runsbot: Runsbot,
+) -> None:
+    run_ids = [f"run_burst{n:03d}" for n in range(30)]
+    causes = [
+        "401 Unauthorized: token expired",
+        "504 Gateway Timeout",
+        "Required field 'Email' is missing",
+    ]
+    await runsbot.report_batch([failure(run_id, causes[n % 3]) for n, run_id in enumerate(run_ids)])
+    await wait_until(lambda: sum(times_named(runsbot.slack).values()) >= 30, timeout=10)
+    named = alerts(runsbot.slack)
+    assert times_named(runsbot.slack) == {run_id: 1 for run_id in run_ids}
+    assert len(named) == 4  # three alerts of their own, then one group alert
+    group_ts = max(named, key=lambda ts: len(named[ts]))
+    group = runsbot.slack.message(ALERTS_CHANNEL, group_ts)
+    text = rendered_text(group)
+    await wait_until(
+        lambda: "27" in rendered_text(runsbot.slack.message(ALERTS_CHANNEL, group_ts)), timeout=10
+    )
+    assert "HubSpot → Salesforce" in text
+    replies = runsbot.slack.thread(ALERTS_CHANNEL, group_ts)[1:]
+    assert 1 <= len(replies) <= 2  # many runs per thread reply
+    assert all(reply.subtype != "thread_broadcast" for reply in replies)  # never in the channel
+
+
+async def test_an_open_group_keeps_count_as_more_failures_arrive(runsbot: Runsbot) -> None:
+    for batch in range(3):
+        await runsbot.report_batch([failure(f"run_g{batch}_{n}") for n in range(5)])
+        await wait_until(
+            lambda b=batch: sum(times_named(runsbot.slack).values()) >= 5 * (b + 1), timeout=10
+        )
+    assert len(alerts(runsbot.slack)) == 4
+    group_ts = max(alerts(runsbot.slack), key=lambda ts: len(alerts(runsbot.slack)[ts]))
+    # A message is re-rendered at most every 5 s (bot/outbox.py UPDATE_INTERVAL), and each
+    # batch above made it stale again: allow two update rounds plus the sweep.
+    await wait_until(
+        lambda: "12" in rendered_text(runsbot.slack.message(ALERTS_CHANNEL, group_ts)), timeout=30
+    )
+    assert runsbot.slack.calls_to("chat.update")
+
+
+async def test_rate_limits_are_waited_out_and_the_alert_posted_once(runsbot: Runsbot) -> None:
+    runsbot.slack.script(
+        "chat.postMessage",
+        [RateLimited(retry_after=1), RateLimited(retry_after=1), RateLimited(retry_after=1)],
+    )
+    started = time.monotonic()
+    await runsbot.report(**failure("run_rl"))
+    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL), timeout=15)
+    assert time.monotonic() - started >= 2.0  # Retry-After was honoured
+    await runsbot.dispatcher.idle()
+    assert times_named(runsbot.slack) == {"run_rl": 1}
+    assert len(runsbot.slack.throttled()) == 3
+
+
+async def test_server_errors_are_retried_and_the_alert_posted_once(runsbot: Runsbot) -> None:
+    runsbot.slack.script("chat.postMessage", [ServerError(503), ServerError(500)])
+    await runsbot.report(**failure("run_5xx"))
+    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL), timeout=15)
+    await runsbot.dispatcher.idle()
+    assert times_named(runsbot.slack) == {"run_5xx": 1}
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_twice(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    # Slack takes the post but answers after the client gave up.
+    fake_slack.script("chat.postMessage", [Slow(seconds=1.0)])
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False), fake_slack, posting_timeout=0.3
+    )
+    try:
+        await bot.report(**failure("run_slow"))
+        await wait_until(lambda: fake_slack.calls_to("conversations.history"), timeout=15)
+        await bot.dispatcher.idle()
+        assert times_named(fake_slack) == {"run_slow": 1}
+        assert len(fake_slack.calls_to("chat.postMessage")) == 1
+        async with bot.store.engine.connect() as connection:
+            pending = await connection.scalar(
+                select(func.count())
+                .select_from(AlertDelivery)
+                .where(AlertDelivery.state != "posted")
+            )
+        assert pending == 0
+    finally:
+        await bot.api.close()
+
+
+async def test_undelivered_alerts_survive_a_restart(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    settings = slack_settings(fake_slack, database_url, socket_mode=False)
+    fake_slack.script("chat.postMessage", [ServerError(503)])
+    first = await start_runsbot(settings, fake_slack)
+    await first.report(**failure("run_restart"))
+    await wait_until(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 1)
+    await first.api.close()  # stopped before Slack took the alert, with a retry due in ~2 s
+    assert fake_slack.messages(ALERTS_CHANNEL) == []
+
+    fake_slack.script("chat.postMessage", [])
+    second = await start_runsbot(settings, fake_slack)
+    try:
+        await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL), timeout=20)
+        await second.dispatcher.idle()
+        assert times_named(fake_slack) == {"run_restart": 1}
+    finally:
+        await second.api.close()
+
+
+async def test_an_alert_is_updated_in_place_when_its_run_is_resolved(runsbot: Runsbot) -> None:
+    await runsbot.report(**failure("run_fix", updated_at="2026-11-20T10:02:09Z"))
+    (message,) = await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
+    await runsbot.report(
+        id="run_fix",
+        workflow=HUBSPOT,
+        reference="ACME",
+        status="finished",
+        updated_at="2026-11-20T10:30:00Z",
+        result="Created opportunity 0068c",
+    )
+    await wait_until(lambda: runsbot.slack.calls_to("chat.update"), timeout=15)
+    updated = runsbot.slack.message(ALERTS_CHANNEL, message.ts)
+    assert "resolved" in rendered_text(updated).lower()
+    assert len(runsbot.slack.messages(ALERTS_CHANNEL)) == 1
+
+
+async def test_alert_pacing_stays_within_one_post_a_second_per_channel(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False),
+        fake_slack,
+        post_interval=1.0,
+        grouping=GroupingRules(group_from=10, window=timedelta(minutes=5)),
+    )
+    try:
+        await bot.report_batch([failure(f"run_pace{n}") for n in range(4)])
+        await wait_until(lambda: len(fake_slack.messages(ALERTS_CHANNEL)) == 4, timeout=15)
+        assert fake_slack.max_posts_in_window(ALERTS_CHANNEL, seconds=1.0) <= 1
+    finally:
+        await bot.api.close()
+
+
+async def test_without_slack_failures_are_stored_and_no_alert_is_queued(
+    store: Any, database_url: str
+) -> None:
+    from bot.config import Settings
+    from bot.web import open_store
+
+    settings = Settings(RUNSBOT_DATABASE_URL=database_url, RUNSBOT_ALERT_CHANNEL=ALERTS_CHANNEL)
+    quiet = open_store(settings)
+    try:
+        from store.reports import RunReport
+
+        (outcome,) = await quiet.report_runs([RunReport.model_validate(failure("run_quiet"))])
+        assert outcome.error is None
+        async with quiet.engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(AlertDelivery)) == 0
+    finally:
+        await quiet.close()
+
+
+async def test_socket_mode_delivers_alerts_through_the_same_slack(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=True), fake_slack
+    )
+    try:
+        assert fake_slack.calls_to("apps.connections.open")
+        await bot.report(**failure("run_socket"))
+        await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL))
+        assert times_named(fake_slack) == {"run_socket": 1}
+    finally:
+        await bot.api.close()
+    await asyncio.sleep(0)
