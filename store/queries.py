@@ -23,6 +23,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     or_,
     select,
     table,
@@ -40,6 +41,10 @@ from store.types import RunStatus
 MAX_UNION_ARMS = 24
 # FTS5's trigram index only answers terms of three characters or more.
 MIN_TRIGRAM = 3
+# A search matching this many runs or more is cheaper to check while walking the page
+# order's index than to look up match by match and sort: at 1M runs, 47k matches of
+# `renewal` take 120 ms one way and 18 ms the other; 1 match takes 0.1 ms against 110 ms.
+WALK_INDEX_FROM = 1000
 
 runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
 
@@ -199,16 +204,38 @@ def _contains(column: Any, text: str) -> ColumnElement[bool]:
     return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
-def _text_conditions(flt: RunFilter, dialect: str) -> list[ColumnElement[bool]]:
-    """Reference and run-ID text; case-insensitive, every word must match."""
+def _search_query(flt: RunFilter) -> str | None:
+    """The FTS5 query for the filter's text of three characters or more, or None."""
+    phrases = [_fts_phrase(word) for word in flt.words if len(word) >= MIN_TRIGRAM]
+    if flt.reference and len(flt.reference) >= MIN_TRIGRAM:
+        phrases.append("reference : " + _fts_phrase(flt.reference))
+    return " AND ".join(phrases) if phrases else None
+
+
+def _only_searched(flt: RunFilter, workflow_ids: Sequence[str] | None) -> bool:
+    """True when the trigram index alone decides which runs match."""
+    short = [word for word in flt.words if len(word) < MIN_TRIGRAM]
+    if flt.reference is not None and len(flt.reference) < MIN_TRIGRAM:
+        short.append(flt.reference)
+    others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
+    return not short and all(not other for other in others)
+
+
+def _text_conditions(
+    flt: RunFilter, dialect: str, *, walk_index: bool = False
+) -> list[ColumnElement[bool]]:
+    """Reference and run-ID text; case-insensitive, every word must match.
+
+    With `walk_index`, SQLite walks the page order's index and checks each run against
+    the search's matches, instead of looking up every match in the table and sorting.
+    """
     conditions: list[ColumnElement[bool]] = []
     if dialect == "sqlite":
-        phrases = [_fts_phrase(word) for word in flt.words if len(word) >= MIN_TRIGRAM]
-        if flt.reference and len(flt.reference) >= MIN_TRIGRAM:
-            phrases.append("reference : " + _fts_phrase(flt.reference))
-        if phrases:
-            matching = select(runs_search.c.rowid).where(_search_match(" AND ".join(phrases)))
-            conditions.append(Run.seq.in_(matching))
+        if (search := _search_query(flt)) is not None:
+            matching = select(runs_search.c.rowid).where(_search_match(search))
+            # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
+            seq = Run.seq + literal_column("0") if walk_index else Run.seq
+            conditions.append(seq.in_(matching))
         # SQLite's LIKE already ignores ASCII case; .ilike() would defeat indexes.
         for word in flt.words:
             if len(word) < MIN_TRIGRAM:
@@ -235,7 +262,9 @@ def _search_match(query: str) -> ColumnElement[bool]:
     return column("runs_search").match(query)
 
 
-def _base_conditions(flt: RunFilter, dialect: str) -> list[ColumnElement[bool]]:
+def _base_conditions(
+    flt: RunFilter, dialect: str, *, walk_index: bool = False
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
         conditions.append(Run.started_at >= flt.since)
@@ -243,8 +272,14 @@ def _base_conditions(flt: RunFilter, dialect: str) -> list[ColumnElement[bool]]:
         conditions.append(Run.started_at <= flt.until)
     if flt.run_id is not None:
         conditions.append(Run.id == flt.run_id)
-    conditions.extend(_text_conditions(flt, dialect))
+    conditions.extend(_text_conditions(flt, dialect, walk_index=walk_index))
     return conditions
+
+
+async def _search_count(session: AsyncSession, search: str) -> int:
+    """How many runs the trigram index matches: one row per run, kept by triggers."""
+    query = select(func.count()).select_from(runs_search).where(_search_match(search))
+    return int(await session.scalar(query) or 0)
 
 
 def encode_cursor(started_at: datetime, run_id: str, total: int) -> str:
@@ -361,8 +396,13 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         if not workflow_ids:
             return RunPage(runs=(), total=0, next_cursor=None)
     dialect = session.get_bind().dialect.name
+    search = _search_query(flt) if dialect == "sqlite" else None
+    searched = await _search_count(session, search) if search is not None else None
+    if searched == 0:
+        return RunPage(runs=(), total=0, next_cursor=None)
     arms = _arms(flt, workflow_ids)
-    conditions = _base_conditions(flt, dialect)
+    walk_index = searched is not None and searched >= WALK_INDEX_FROM
+    conditions = _base_conditions(flt, dialect, walk_index=walk_index)
     if flt.cursor is not None:
         after_started_at, after_id, total = decode_cursor(flt.cursor)
         keyset = tuple_(Run.started_at, Run.id) < tuple_(
@@ -373,7 +413,12 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         ).all()
     else:
         rows = (await session.execute(_page_select(arms, conditions, flt.limit + 1))).all()
-        total = await _count(session, arms, conditions) if len(rows) > flt.limit else len(rows)
+        if len(rows) <= flt.limit:
+            total = len(rows)
+        elif searched is not None and _only_searched(flt, workflow_ids):
+            total = searched
+        else:
+            total = await _count(session, arms, conditions)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     counts = await note_counts(session, [row.id for row in page])
     runs = tuple(_summary(row, workflows[row.workflow_id], counts.get(row.id, 0)) for row in page)
