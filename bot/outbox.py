@@ -174,6 +174,7 @@ class AlertDispatcher:
             channel_id=post.channel_id,
             message=message,
             metadata=metadata,
+            revision=post.revision,
         )
         if posted and isinstance(post.alert, GroupAlert):
             self.wake()  # its runs can now be listed in its thread
@@ -203,6 +204,7 @@ class AlertDispatcher:
         message: SlackMessage,
         metadata: dict[str, Any],
         thread_ts: str | None = None,
+        revision: int = 0,
     ) -> bool:
         """Post unless an earlier, unanswered attempt already did; record the outcome."""
         try:
@@ -211,7 +213,8 @@ class AlertDispatcher:
                     channel_id, metadata, uncertain_since, thread_ts
                 )
                 if found is not None:
-                    await self._store.record_posted(target, row_id, found)
+                    # It shows what was true at that earlier attempt: re-render it once.
+                    await self._store.record_posted(target, row_id, found, revision=-1)
                     return True
             await self._store.record_post_attempt(target, row_id)
             await self._pace_post(channel_id)
@@ -239,7 +242,7 @@ class AlertDispatcher:
             await self._record_failure(target, row_id, attempts, repr(error), uncertain=True)
             return False
         self._next_post[channel_id] = time.monotonic() + self._post_interval
-        await self._store.record_posted(target, row_id, str(response["ts"]))
+        await self._store.record_posted(target, row_id, str(response["ts"]), revision=revision)
         return True
 
     async def _find_earlier_post(
@@ -351,12 +354,12 @@ class AlertDispatcher:
             )
             gone = code in ("message_not_found", "channel_not_found", "cant_update_message")
             await self._store.record_rendered(
-                alert_update.alert_id, loaded_at=alert_update.loaded_at, cleared=gone
+                alert_update.alert_id, revision=alert_update.revision, cleared=gone
             )
             return
         except (TimeoutError, aiohttp.ClientError, OSError):
             await self._store.record_rendered(
-                alert_update.alert_id, loaded_at=alert_update.loaded_at, cleared=False
+                alert_update.alert_id, revision=alert_update.revision, cleared=False
             )
             return
-        await self._store.record_rendered(alert_update.alert_id, loaded_at=alert_update.loaded_at)
+        await self._store.record_rendered(alert_update.alert_id, revision=alert_update.revision)

@@ -230,7 +230,11 @@ class AlertMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     first_failed_at: Mapped[UTCTime]
     last_failed_at: Mapped[UTCTime]
-    # Set when the posted message no longer tells the truth and needs chat.update.
+    # Counts every change to what the message should say. A post or update clears
+    # `stale_since` only if the revision it rendered is still the newest, so a change
+    # that lands while Slack is being called is never lost.
+    revision: Mapped[int] = mapped_column(default=0)
+    # Set when the message no longer tells the truth and needs chat.update.
     stale_since: Mapped[UTCTime | None]
     rendered_at: Mapped[UTCTime | None]
     created_at: Mapped[UTCTime]

@@ -70,6 +70,7 @@ class AlertPost:
     channel_id: str
     attempts: int
     uncertain_since: datetime | None
+    revision: int
     alert: SingleAlert | GroupAlert
 
 
@@ -88,7 +89,7 @@ class AlertUpdate:
     alert_id: int
     channel_id: str
     message_ts: str
-    loaded_at: datetime
+    revision: int
     alert: SingleAlert | GroupAlert
 
 
@@ -155,10 +156,16 @@ async def mark_alerts_stale(session: AsyncSession, run_ids: Iterable[str], now: 
         return
     naming = select(AlertDelivery.alert_message_id).where(AlertDelivery.run_id.in_(run_ids))
     await session.execute(
-        update(AlertMessage)
-        .where(AlertMessage.id.in_(naming), AlertMessage.stale_since.is_(None))
-        .values(stale_since=now)
+        update(AlertMessage).where(AlertMessage.id.in_(naming)).values(**_changed(now))
     )
+
+
+def _changed(now: datetime) -> dict[str, Any]:
+    """Column values that mark an alert message as changed (and so stale) at `now`."""
+    return {
+        "revision": AlertMessage.revision + 1,
+        "stale_since": func.coalesce(AlertMessage.stale_since, now),
+    }
 
 
 # The dispatcher's lease -----------------------------------------------------
@@ -254,9 +261,10 @@ async def _plan_burst(
         session.add(group)
         await session.flush()
     group.last_failed_at = max(group.last_failed_at, rest[-1].created_at)
-    if group.message_ts is not None and group.stale_since is None:
-        group.stale_since = now
     await _assign(session, [delivery.id for delivery in rest], group.id)
+    await session.execute(
+        update(AlertMessage).where(AlertMessage.id == group.id).values(**_changed(now))
+    )
 
 
 def _new_alert(
@@ -270,6 +278,7 @@ def _new_alert(
         next_attempt_at=now,
         first_failed_at=failed_at,
         last_failed_at=failed_at,
+        revision=0,
         created_at=now,
     )
 
@@ -447,6 +456,7 @@ async def due_alert_posts(
             channel_id=alert.channel_id,
             attempts=alert.attempts,
             uncertain_since=alert.post_attempted_at,
+            revision=alert.revision,  # read before the view: the view is at least this new
             alert=await alert_view(session, alert),
         )
         for alert in await session.scalars(query)
@@ -517,7 +527,7 @@ async def due_alert_updates(
                 alert_id=alert.id,
                 channel_id=alert.channel_id,
                 message_ts=alert.message_ts,
-                loaded_at=now,
+                revision=alert.revision,
                 alert=await alert_view(session, alert),
             )
         )
@@ -561,10 +571,11 @@ async def record_attempt(
 
 
 async def record_alert_posted(
-    session: AsyncSession, alert_id: int, message_ts: str, now: datetime
+    session: AsyncSession, alert_id: int, message_ts: str, now: datetime, revision: int
 ) -> None:
     alert = await session.get_one(AlertMessage, alert_id, with_for_update=True)
     alert.message_ts, alert.rendered_at, alert.last_error = message_ts, now, None
+    await _clear_if_current(session, alert_id, revision)
     if alert.kind == "single":
         await session.execute(
             update(AlertDelivery)
@@ -602,9 +613,9 @@ async def record_post_failure(
 
 
 async def record_rendered(
-    session: AsyncSession, alert_id: int, *, loaded_at: datetime, now: datetime, cleared: bool
+    session: AsyncSession, alert_id: int, *, revision: int, now: datetime, cleared: bool
 ) -> None:
-    """The message now shows what was true at `loaded_at`; later staleness stays marked.
+    """The message now shows `revision`; a later change keeps it stale.
 
     Not `cleared` (the update failed): it stays stale and is tried again after the
     minimum update interval, since `rendered_at` moves on either way.
@@ -612,10 +623,13 @@ async def record_rendered(
     await session.execute(
         update(AlertMessage).where(AlertMessage.id == alert_id).values(rendered_at=now)
     )
-    if not cleared:
-        return
+    if cleared:
+        await _clear_if_current(session, alert_id, revision)
+
+
+async def _clear_if_current(session: AsyncSession, alert_id: int, revision: int) -> None:
     await session.execute(
         update(AlertMessage)
-        .where(AlertMessage.id == alert_id, AlertMessage.stale_since <= loaded_at)
+        .where(AlertMessage.id == alert_id, AlertMessage.revision == revision)
         .values(stale_since=None)
     )

@@ -381,11 +381,16 @@ class RunStore:
         async with self._sessions.begin() as session:
             await outbox.record_attempt(session, outbox.model_of(target), row_id, self._clock())
 
-    async def record_posted(self, target: outbox.PostTarget, row_id: int, message_ts: str) -> None:
-        """Slack took the post as `message_ts`: the runs it names are alerted."""
+    async def record_posted(
+        self, target: outbox.PostTarget, row_id: int, message_ts: str, *, revision: int = 0
+    ) -> None:
+        """Slack took the post as `message_ts`: the runs it names are alerted. An alert
+        message posted at `revision` stays stale if it changed since."""
         async with self._sessions.begin() as session:
             if target is outbox.PostTarget.ALERT:
-                await outbox.record_alert_posted(session, row_id, message_ts, self._clock())
+                await outbox.record_alert_posted(
+                    session, row_id, message_ts, self._clock(), revision
+                )
             else:
                 await outbox.record_thread_posted(session, row_id, message_ts)
 
@@ -408,13 +413,12 @@ class RunStore:
                 uncertain=uncertain,
             )
 
-    async def record_rendered(
-        self, alert_id: int, *, loaded_at: datetime, cleared: bool = True
-    ) -> None:
-        """The alert was re-rendered (`cleared`), or the update failed and waits a while."""
+    async def record_rendered(self, alert_id: int, *, revision: int, cleared: bool = True) -> None:
+        """The alert was re-rendered at `revision` (`cleared`), or the update failed and
+        waits a while."""
         async with self._sessions.begin() as session:
             await outbox.record_rendered(
-                session, alert_id, loaded_at=loaded_at, now=self._clock(), cleared=cleared
+                session, alert_id, revision=revision, now=self._clock(), cleared=cleared
             )
 
     # Bulk load (demo data and benchmarks) --------------------------------

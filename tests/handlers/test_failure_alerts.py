@@ -292,3 +292,27 @@ async def test_socket_mode_delivers_alerts_through_the_same_slack(
     finally:
         await bot.api.close()
     await asyncio.sleep(0)
+
+
+async def test_a_group_that_grows_while_its_post_is_in_flight_is_updated_to_the_true_count(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    fake_slack.script("chat.postMessage", [Slow(seconds=1.0)])
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False),
+        fake_slack,
+        grouping=GroupingRules(group_from=1, linger=timedelta(0)),
+    )
+    try:
+        await bot.report(**failure("run_first"))
+        await wait_until(lambda: fake_slack.calls_to("chat.postMessage"))  # the post is slow
+        await bot.report(**failure("run_second"))
+        await bot.dispatcher.dispatch()  # joins the group before Slack has answered
+        (group,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL), timeout=10)
+        await wait_until(
+            lambda: "2 failures" in rendered_text(fake_slack.message(ALERTS_CHANNEL, group.ts)),
+            timeout=20,
+        )
+        assert times_named(fake_slack) == {"run_first": 1, "run_second": 1}
+    finally:
+        await bot.api.close()

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("first_failed_at", UTCDateTime(), nullable=False),
         sa.Column("last_failed_at", UTCDateTime(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("stale_since", UTCDateTime(), nullable=True),
         sa.Column("rendered_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
