@@ -6,13 +6,13 @@ import asyncio
 import re
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from store.models import AlertDelivery
+from store.models import AlertDelivery, Subscription
 from store.outbox import GroupingRules
 from tests.fake_slack import (
     ALERTS_CHANNEL,
@@ -113,6 +113,38 @@ async def test_alerts_go_to_the_workflows_own_channel(runsbot: Runsbot) -> None:
     await runsbot.report(**failure("run_ops"))
     await wait_until(lambda: runsbot.slack.messages(OPS_CHANNEL))
     assert runsbot.slack.messages(ALERTS_CHANNEL) == []
+
+
+async def test_subscribed_channels_get_the_alert_instead_of_the_default(runsbot: Runsbot) -> None:
+    everything = "C0EVERYTH1"
+    runsbot.slack.add_channel(everything, "all-failures")
+    await runsbot.api.put(
+        "/api/v1/workflows/hubspot-salesforce",
+        json={"source": "HubSpot", "destination": "Salesforce"},
+    )
+    now = datetime.now(UTC)
+    async with runsbot.store.engine.begin() as connection:
+        await connection.execute(
+            insert(Subscription),
+            [
+                {
+                    "channel_id": channel,
+                    "workflow_id": workflow,
+                    "created_by": "U0A",
+                    "created_at": now,
+                }
+                for channel, workflow in ((OPS_CHANNEL, "hubspot-salesforce"), (everything, None))
+            ],
+        )
+    await runsbot.report(**failure("run_subscribed"))
+    other = {"id": "stripe-quickbooks", "source": "Stripe", "destination": "QuickBooks"}
+    await runsbot.report(**failure("run_other", workflow=other))
+    await wait_until(lambda: len(runsbot.slack.messages(everything)) == 2, timeout=10)
+    await wait_until(lambda: runsbot.slack.messages(OPS_CHANNEL), timeout=10)
+    await runsbot.dispatcher.idle()
+    assert times_named(runsbot.slack, OPS_CHANNEL) == {"run_subscribed": 1}
+    assert times_named(runsbot.slack, everything) == {"run_subscribed": 1, "run_other": 1}
+    assert runsbot.slack.messages(ALERTS_CHANNEL) == []  # subscriptions replace the default
 
 
 async def test_a_burst_joins_one_group_alert_that_lists_its_runs_in_the_thread(
