@@ -119,7 +119,8 @@ class AlertDispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self._store.release_lease(LEASE, self._holder)
+        async with self._lock:  # a planning pass in progress ends at its next check
+            await self._store.release_lease(LEASE, self._holder)
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until no worker is busy (for tests and benchmarks)."""

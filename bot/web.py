@@ -116,8 +116,10 @@ def _scheduled_jobs(
         if dispatcher is not None:
             dispatcher.wake()  # deliver what an earlier run left undelivered
         yield
-        scheduler.shutdown(wait=False)
+        # The dispatcher first: a sweep cancelled mid-pass by the scheduler's shutdown
+        # would be logged as a failed job.
         if dispatcher is not None:
             await dispatcher.close()
+        scheduler.shutdown(wait=False)
 
     return scheduled_jobs

@@ -100,5 +100,6 @@ async def test_sigkill_mid_burst_then_restart_alerts_every_failure_exactly_once(
         await asyncio.sleep(1.5)  # nothing more may arrive
     finally:
         assert second.stop(signal.SIGTERM) == 0
+    assert not [line for line in second.lines if "Traceback" in line or "ERROR" in line]
     assert times_named(fake_slack) == {run_id: 1 for run_id in expected}
     fake_slack.assert_no_violations()
