@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
 from tests.support.process import RUNSBOT, serve_env, start_serve
 
 REPORT = {
@@ -55,6 +57,37 @@ async def test_serve_runs_the_api_without_slack_and_stops_cleanly_on_sigterm(
     assert "2026-11-20 15:32" in row  # 10:02:03Z in India
     assert "HubSpot → Salesforce" in row and "run_cli1" in row
     assert rest[-1] == "1 of 1 runs"
+
+
+async def test_serve_in_socket_mode_alerts_over_the_configured_api_url_and_stops_on_sigterm(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = {
+        "RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db",
+        "RUNSBOT_API_TOKEN": "tok",
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_APP_TOKEN": fake_slack.app_token,
+        "SLACK_API_URL": fake_slack.api_url,
+        "RUNSBOT_ALERT_CHANNEL": ALERTS_CHANNEL,
+    }
+    # In a thread: it connects to the fake Slack, which answers on this event loop.
+    serve = await asyncio.to_thread(start_serve, env, tmp_path)
+    try:
+        await fake_slack.wait_for_socket(timeout=15)
+        (opened,) = fake_slack.calls_to("apps.connections.open")
+        assert opened.token == fake_slack.app_token
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer tok"}) as http:
+            async with http.post(f"{serve.url}/api/v1/runs", json=REPORT) as response:
+                assert response.status == 201
+        (alert,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL), timeout=15)
+        assert "run_cli1" in rendered_text(alert)
+    finally:
+        code = serve.stop(signal.SIGTERM)
+    assert code == 0
+    assert any("Slack is on (socket mode)" in line for line in serve.lines)
+    secrets = (fake_slack.bot_token, fake_slack.app_token, "tok\n")
+    assert not [line for line in serve.lines if any(secret in line for secret in secrets)]
+    assert not [line for line in serve.lines if "Traceback" in line or "ERROR" in line]
 
 
 def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
