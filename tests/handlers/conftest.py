@@ -122,3 +122,10 @@ async def runsbot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[Run
     yield bot
     await bot.api.close()
     fake_slack.assert_no_violations()
+
+
+@pytest.fixture(autouse=True)
+async def no_block_kit_violations(fake_slack: FakeSlack) -> AsyncIterator[None]:
+    """Every test here fails if runsbot sent Slack anything Slack would have rejected."""
+    yield
+    fake_slack.assert_no_violations()
