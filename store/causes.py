@@ -13,7 +13,8 @@ class FailureCause(StrEnum):
     LOGIC = "logic"  # anything else: a gap in the workflow's logic
 
 
-# Checked in order: a 401 that mentions a field is still a credential problem.
+# Checked in order: a 401 that mentions a field is still a credential problem, and a missing
+# field is told before an outage, whose patterns are looser (a bare 500, "gateway", "timeout").
 _PATTERNS: tuple[tuple[FailureCause, re.Pattern[str]], ...] = (
     (
         FailureCause.CREDENTIAL,
@@ -25,20 +26,20 @@ _PATTERNS: tuple[tuple[FailureCause, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        FailureCause.OUTAGE,
-        re.compile(
-            r"\b(429|500|502|503|504)\b|timed? ?out|timeout|rate.?limit|too many requests|"
-            r"service unavailable|bad gateway|gateway|connection (reset|refused|aborted)|"
-            r"temporarily unavailable|ECONNRESET|ETIMEDOUT|ECONNREFUSED|overloaded|maintenance",
-            re.IGNORECASE,
-        ),
-    ),
-    (
         FailureCause.MISSING_FIELD,
         re.compile(
             r"required field|field .{0,60}\b(is )?(required|missing)|missing (required )?"
             r"(field|value|property)|is required|REQUIRED_FIELD_MISSING|cannot be (blank|empty|null)|"
             r"must not be (blank|empty|null)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        FailureCause.OUTAGE,
+        re.compile(
+            r"\b(429|500|502|503|504)\b|timed? ?out|timeout|rate.?limit|too many requests|"
+            r"service unavailable|bad gateway|gateway|connection (reset|refused|aborted)|"
+            r"temporarily unavailable|ECONNRESET|ETIMEDOUT|ECONNREFUSED|overloaded|maintenance",
             re.IGNORECASE,
         ),
     ),

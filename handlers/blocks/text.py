@@ -24,6 +24,9 @@ _ZWJ = "\u200d"
 # text around it, such as the run ID that follows it on the same line.
 _FIRST_STRONG_ISOLATE = "\u2068"
 _POP_DIRECTIONAL_ISOLATE = "\u2069"
+# Isolate controls inside the text would close ours early or leave one open (UAX #9, X5a-X6a):
+# they are dropped. Embeddings and overrides inside are ended by our closing isolate.
+_DROP_ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -59,7 +62,7 @@ def one_line(text: str) -> str:
 
 def isolate(text: str) -> str:
     """`text` as a bidi isolate: right-to-left text stays inside its own span."""
-    return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_DIRECTIONAL_ISOLATE}"
+    return f"{_FIRST_STRONG_ISOLATE}{text.translate(_DROP_ISOLATES)}{_POP_DIRECTIONAL_ISOLATE}"
 
 
 def slack_date(moment: datetime, token_format: str = DEFAULT_DATE_FORMAT) -> str:
