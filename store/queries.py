@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import (
@@ -39,14 +39,23 @@ from store.types import RunStatus
 # Each arm of a UNION ALL is one ordered index scan; past this many arms a
 # single query (and a sort) is cheaper than the planning and round trips.
 MAX_UNION_ARMS = 24
-# FTS5's trigram index only answers terms of three characters or more.
+# FTS5's trigram index holds terms of three characters; shorter words are answered from
+# the terms that start with them (migration 0003 ends each indexed value with two U+0001).
 MIN_TRIGRAM = 3
+# A short word starting more trigrams than this (one letter: over a thousand) is a LIKE.
+MAX_SHORT_TERMS = 64
 # A search matching this many runs or more is cheaper to check while walking the page
 # order's index than to look up match by match and sort: at 1M runs, 47k matches of
 # `renewal` take 120 ms one way and 18 ms the other; 1 match takes 0.1 ms against 110 ms.
 WALK_INDEX_FROM = 1000
+# A search alone whose page should be found within this many runs of the page order is
+# checked on each run's own reference and ID (GLOB), without reading the match list again.
+WALK_ROWS_UP_TO = 2000
+
+Walk = Literal["matches", "index", "rows"]
 
 runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
+runs_search_terms = table("runs_search_terms", column("term"))
 
 
 @dataclass(frozen=True)
@@ -204,51 +213,134 @@ def _contains(column: Any, text: str) -> ColumnElement[bool]:
     return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
-def _search_query(flt: RunFilter) -> str | None:
-    """The FTS5 query for the filter's text of three characters or more, or None."""
-    phrases = [_fts_phrase(word) for word in flt.words if len(word) >= MIN_TRIGRAM]
-    if flt.reference and len(flt.reference) >= MIN_TRIGRAM:
-        phrases.append("reference : " + _fts_phrase(flt.reference))
-    return " AND ".join(phrases) if phrases else None
+def _glob_contains(text: str) -> str:
+    """A GLOB pattern for `text` anywhere, each letter in either case, as the index folds it."""
+    parts = []
+    for char in text:
+        folded = char.lower()
+        cases = {case for case in (char, folded, char.upper(), char.title()) if len(case) == 1}
+        same = sorted(case for case in cases if case.lower() == folded)
+        if len(same) > 1:
+            parts.append("[" + "".join(same) + "]")
+        elif char in "*?[":
+            parts.append(f"[{char}]")
+        else:
+            parts.append(char)
+    return "*" + "".join(parts) + "*"
 
 
-def _only_searched(flt: RunFilter, workflow_ids: Sequence[str] | None) -> bool:
+def _glob(column: Any, text: str) -> ColumnElement[bool]:
+    return column.op("GLOB", is_comparison=True)(_glob_contains(text))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Search:
+    """How the filter's text goes through SQLite's trigram index."""
+
+    query: str | None = None  # the FTS5 query, when any text goes through the index
+    nothing: bool = False  # some word is in no indexed value: nothing can match
+    like_words: tuple[str, ...] = ()  # one-character words with too many trigrams: LIKE
+    like_reference: str | None = None
+
+
+async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
+    """The indexed trigrams that start with a word of one or two characters.
+
+    Every indexed value ends with SEARCH_END, so each occurrence of the word starts one.
+    None when they are too many (or the word does not fold to as many characters).
+    """
+    folded = text.lower()
+    if len(folded) != len(text):
+        return None
+    terms = list(
+        await session.scalars(
+            select(runs_search_terms.c.term)
+            .where(
+                runs_search_terms.c.term >= folded,
+                runs_search_terms.c.term < folded + "\U0010ffff",
+            )
+            .limit(MAX_SHORT_TERMS + 1)
+        )
+    )
+    return None if len(terms) > MAX_SHORT_TERMS else terms
+
+
+async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
+    """The FTS5 query for the filter's text: phrases, and any-of-trigrams for short words."""
+    phrases: list[str] = []
+    like_words: list[str] = []
+    like_reference: str | None = None
+    texts: list[tuple[str, str | None]] = [(word, None) for word in flt.words]
+    if flt.reference:
+        texts.append((flt.reference, "reference"))
+    for text, only in texts:
+        if len(text) >= MIN_TRIGRAM:
+            phrase = _fts_phrase(text)
+        else:
+            terms = await _short_terms(session, text)
+            if terms is None:
+                if only is None:
+                    like_words.append(text)
+                else:
+                    like_reference = text
+                continue
+            if not terms:
+                return _Search(nothing=True)
+            phrase = "(" + " OR ".join(_fts_phrase(term) for term in terms) + ")"
+        phrases.append(phrase if only is None else f"{only} : {phrase}")
+    return _Search(
+        query=" AND ".join(phrases) if phrases else None,
+        like_words=tuple(like_words),
+        like_reference=like_reference,
+    )
+
+
+def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None) -> bool:
     """True when the trigram index alone decides which runs match."""
-    short = [word for word in flt.words if len(word) < MIN_TRIGRAM]
-    if flt.reference is not None and len(flt.reference) < MIN_TRIGRAM:
-        short.append(flt.reference)
     others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
-    return not short and all(not other for other in others)
+    return (
+        search.query is not None
+        and not search.like_words
+        and search.like_reference is None
+        and all(not other for other in others)
+    )
 
 
 def _text_conditions(
-    flt: RunFilter, dialect: str, *, walk_index: bool = False
+    flt: RunFilter, dialect: str, search: _Search | None, *, walk: Walk = "matches"
 ) -> list[ColumnElement[bool]]:
     """Reference and run-ID text; case-insensitive, every word must match.
 
-    With `walk_index`, SQLite walks the page order's index and checks each run against
-    the search's matches, instead of looking up every match in the table and sorting.
+    On SQLite, `walk` says how: "matches" looks up every match of the trigram index in the
+    table; "index" walks the page order's index and checks each run against the matches;
+    "rows" walks it and checks each run's own reference and ID, reading no match list at all.
     """
     conditions: list[ColumnElement[bool]] = []
-    if dialect == "sqlite":
-        if (search := _search_query(flt)) is not None:
-            matching = select(runs_search.c.rowid).where(_search_match(search))
+    if dialect == "sqlite" and search is not None:
+        if walk == "rows":
+            for word in flt.words:
+                conditions.append(or_(_glob(Run.reference, word), _glob(Run.id, word)))
+            if flt.reference:
+                conditions.append(_glob(Run.reference, flt.reference))
+            return conditions
+        if search.query is not None:
+            matching = select(runs_search.c.rowid).where(_search_match(search.query))
             # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
-            seq = Run.seq + literal_column("0") if walk_index else Run.seq
+            seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
             conditions.append(seq.in_(matching))
         # SQLite's LIKE already ignores ASCII case; .ilike() would defeat indexes.
-        for word in flt.words:
-            if len(word) < MIN_TRIGRAM:
-                pattern = f"%{_escape_like(word)}%"
-                conditions.append(
-                    or_(
-                        Run.reference.like(pattern, escape="\\"),
-                        Run.id.like(pattern, escape="\\"),
-                    )
+        for word in search.like_words:
+            pattern = f"%{_escape_like(word)}%"
+            conditions.append(
+                or_(
+                    Run.reference.like(pattern, escape="\\"),
+                    Run.id.like(pattern, escape="\\"),
                 )
-        if flt.reference and len(flt.reference) < MIN_TRIGRAM:
-            conditions.append(Run.reference.like(f"%{_escape_like(flt.reference)}%", escape="\\"))
-    else:
+            )
+        if search.like_reference is not None:
+            pattern = f"%{_escape_like(search.like_reference)}%"
+            conditions.append(Run.reference.like(pattern, escape="\\"))
+    elif dialect != "sqlite":
         # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
         for word in flt.words:
             conditions.append(or_(_contains(Run.reference, word), _contains(Run.id, word)))
@@ -263,7 +355,7 @@ def _search_match(query: str) -> ColumnElement[bool]:
 
 
 def _base_conditions(
-    flt: RunFilter, dialect: str, *, walk_index: bool = False
+    flt: RunFilter, dialect: str, search: _Search | None, *, walk: Walk = "matches"
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
@@ -272,14 +364,17 @@ def _base_conditions(
         conditions.append(Run.started_at <= flt.until)
     if flt.run_id is not None:
         conditions.append(Run.id == flt.run_id)
-    conditions.extend(_text_conditions(flt, dialect, walk_index=walk_index))
+    conditions.extend(_text_conditions(flt, dialect, search, walk=walk))
     return conditions
 
 
-async def _search_count(session: AsyncSession, search: str) -> int:
-    """How many runs the trigram index matches: one row per run, kept by triggers."""
-    query = select(func.count()).select_from(runs_search).where(_search_match(search))
-    return int(await session.scalar(query) or 0)
+async def _search_count(session: AsyncSession, query: str) -> tuple[int, int]:
+    """How many runs the trigram index matches (one row per run, kept by triggers), and the
+    highest run `seq`: about how many runs there are, to tell how dense the matches are."""
+    runs = select(func.max(Run.seq)).scalar_subquery()
+    statement = select(func.count(), runs).select_from(runs_search).where(_search_match(query))
+    row = (await session.execute(statement)).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def encode_cursor(started_at: datetime, run_id: str, total: int) -> str:
@@ -396,13 +491,22 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         if not workflow_ids:
             return RunPage(runs=(), total=0, next_cursor=None)
     dialect = session.get_bind().dialect.name
-    search = _search_query(flt) if dialect == "sqlite" else None
-    searched = await _search_count(session, search) if search is not None else None
-    if searched == 0:
+    search = await _search(session, flt) if dialect == "sqlite" else None
+    if search is not None and search.nothing:
         return RunPage(runs=(), total=0, next_cursor=None)
+    searched: int | None = None
+    walk: Walk = "matches"
+    only_searched = search is not None and _only_searched(flt, search, workflow_ids)
+    if search is not None and search.query is not None:
+        searched, size = await _search_count(session, search.query)
+        if searched == 0:
+            return RunPage(runs=(), total=0, next_cursor=None)
+        if only_searched and (flt.limit + 1) * size <= WALK_ROWS_UP_TO * searched:
+            walk = "rows"
+        elif searched >= WALK_INDEX_FROM:
+            walk = "index"
     arms = _arms(flt, workflow_ids)
-    walk_index = searched is not None and searched >= WALK_INDEX_FROM
-    conditions = _base_conditions(flt, dialect, walk_index=walk_index)
+    conditions = _base_conditions(flt, dialect, search, walk=walk)
     if flt.cursor is not None:
         after_started_at, after_id, total = decode_cursor(flt.cursor)
         keyset = tuple_(Run.started_at, Run.id) < tuple_(
@@ -415,9 +519,9 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         rows = (await session.execute(_page_select(arms, conditions, flt.limit + 1))).all()
         if len(rows) <= flt.limit:
             total = len(rows)
-        elif searched is not None and _only_searched(flt, workflow_ids):
+        elif searched is not None and only_searched:
             total = searched
-        else:
+        else:  # never after walk == "rows", which needs the search alone
             total = await _count(session, arms, conditions)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     counts = await note_counts(session, [row.id for row in page])

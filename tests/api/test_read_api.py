@@ -72,6 +72,10 @@ async def test_list_filters_by_status_workflow_and_text(api: Client) -> None:
     assert [run["id"] for run in body["runs"]] == ["run_001"]
     run = body["runs"][0]
     assert run["workflow"] == HUBSPOT and run["note_count"] == 0 and run["error"]["message"]
+    _, body = await get(api, "/api/v1/runs", q="27")  # two characters: from the index too
+    assert [run["id"] for run in body["runs"]] == ["run_001"] and body["total"] == 1
+    _, body = await get(api, "/api/v1/runs", q="ACME UP")
+    assert [run["id"] for run in body["runs"]] == ["run_004"]
 
 
 async def test_a_day_is_a_utc_day_and_until_takes_all_of_it(api: Client) -> None:

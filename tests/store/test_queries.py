@@ -136,6 +136,70 @@ async def test_text_search_is_case_insensitive_substring_and_all_words_must_matc
     assert await found('"quoted"') == []
 
 
+@pytest.mark.parametrize("walk_rows_up_to", [2000, 0], ids=["check-rows", "read-matches"])
+async def test_short_words_and_unicode_case_are_found_from_the_index(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, walk_rows_up_to: int
+) -> None:
+    """Words of one or two characters, in any case and script, at either end of a value."""
+    monkeypatch.setattr("store.queries.WALK_ROWS_UP_TO", walk_rows_up_to)
+    references = [
+        "ÖQ Handel — Angebot",  # 1
+        "Bazooka",  # 2
+        "Enzo",  # 3: the word ends the value
+        "Zo",  # 4: the whole value is the word
+        "ΣΟΦΊΑ Εκδόσεις",  # 5
+        "50% off [draft]*?",  # 6: GLOB and LIKE wildcards are text
+        "é",  # 7: one character
+    ]
+    await fill(store, [run_report(n, reference=ref) for n, ref in enumerate(references, start=1)])
+
+    async def found(*words: str, reference: str | None = None, **fields: Any) -> list[int]:
+        page = await store.list_runs(RunFilter(words=words, reference=reference, **fields))
+        numbers = [int(run.id.removeprefix("run_")) for run in page.runs]
+        assert page.total == len(numbers)
+        return sorted(numbers)
+
+    assert await found("öq") == [1]
+    assert await found("Öq") == [1]
+    assert await found("qh") == []  # words are not joined across the space
+    assert await found("zo") == [2, 3, 4]
+    assert await found(reference="ZO") == [2, 3, 4]
+    assert await found("zo", "ba") == [2]
+    assert await found("σο") == [5]
+    assert await found("ΕΚΔΌΣΕ") == [5]
+    assert await found("É") == [7]
+    assert await found("é", statuses=frozenset({RunStatus.FINISHED})) == [7]
+    assert await found("0%") == [6]
+    assert await found("]*?") == [6]
+    assert await found("[draft]") == [6]
+    assert await found("f_") == []  # `_` is not a wildcard
+    assert await found("%") == [6]
+    assert await found("r_") == []
+    assert await found("n_") == [1, 2, 3, 4, 5, 6, 7]  # every run ID: run_000N
+    assert await found(reference="n_") == []
+
+
+async def test_a_word_starting_too_many_trigrams_is_still_found(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store.queries.MAX_SHORT_TERMS", 1)
+    await fill(store, [run_report(n, reference=ref) for n, ref in enumerate(["Zoë", "Enzo"], 1)])
+    page = await store.list_runs(RunFilter(words=("zo",)))
+    assert [run.id for run in page.runs] == ["run_0001", "run_0002"] and page.total == 2
+    page = await store.list_runs(RunFilter(reference="ZO", limit=1))
+    assert [run.id for run in page.runs] == ["run_0001"] and page.total == 2
+
+
+async def test_a_changed_reference_is_searched_by_its_new_text(store: RunStore) -> None:
+    await fill(store, [run_report(1, reference="Old Name", status="running")])
+    await fill(store, [run_report(1, reference="New Co", status="finished")])
+    assert [run.id for run in (await store.list_runs(RunFilter(words=("new co",)))).runs] == [
+        "run_0001"
+    ]
+    assert (await store.list_runs(RunFilter(words=("old",)))).total == 0
+    assert (await store.list_runs(RunFilter(words=("ol",)))).total == 0
+
+
 async def test_exact_run_id(store: RunStore) -> None:
     await fill(store, [run_report(n) for n in range(1, 4)])
     page = await store.list_runs(RunFilter(run_id="run_0002"))
