@@ -139,15 +139,43 @@ class RunState:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def rank_key(report: RunReport, received_at: datetime) -> str:
+def report_document(report: RunReport) -> dict[str, Any]:
+    """The report's fields as JSON values, `None` where not carried.
+
+    Dumping is the costliest step of folding a report, so the write path dumps each report
+    once and hands the document to both `rank_key` and `carried_fields`.
+    """
+    return report.model_dump(mode="json", exclude={"id", "event_id"})
+
+
+def rank_key(
+    report: RunReport, received_at: datetime, document: dict[str, Any] | None = None
+) -> str:
     """A string whose order is the reports' order: status rank, updated_at, then a digest."""
     updated_at = (report.updated_at or received_at).astimezone(UTC)
-    body = report.model_dump(mode="json", exclude={"id", "event_id"}, exclude_none=True)
+    body = _without_none(report_document(report) if document is None else document)
     digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=4)
     return f"{report.status.rank}{updated_at:%Y%m%d%H%M%S%f}{digest.hexdigest()}"
 
 
-def carried_fields(report: RunReport) -> dict[str, Any]:
+def _without_none(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` as `model_dump(exclude_none=True)` gives it, which the digest has always
+    hashed: `None` dropped from the report's own fields and its nested models, never from
+    inside the payload (a plain dict, which pydantic leaves alone)."""
+    body = {name: value for name, value in document.items() if value is not None}
+    body["workflow"] = _drop_none(body["workflow"])
+    if "error" in body:
+        body["error"] = _drop_none(body["error"])
+    if "steps" in body:
+        body["steps"] = [_drop_none(step) for step in body["steps"]]
+    return body
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def carried_fields(report: RunReport, document: dict[str, Any] | None = None) -> dict[str, Any]:
     """The state fields a report sets, keyed by the version name that guards them."""
     carried: dict[str, Any] = {"workflow_id": report.workflow.id, "status": report.status}
     if report.reference is not None:
@@ -163,37 +191,56 @@ def carried_fields(report: RunReport) -> dict[str, Any]:
     if report.payload is not None:
         carried["payload"] = report.payload
     if report.steps is not None:
-        carried["steps"] = [step.model_dump(mode="json") for step in report.steps]
+        carried["steps"] = (
+            [step.model_dump(mode="json") for step in report.steps]
+            if document is None
+            else document["steps"]
+        )
     if report.result is not None:
         carried["result"] = report.result
     return carried
 
 
-def new_state(run_id: str, report: RunReport, key: str, received_at: datetime) -> RunState:
-    """The state of a run first seen in `report` (before any merge)."""
-    empty = RunState(
+def new_state(
+    run_id: str,
+    report: RunReport,
+    key: str,
+    received_at: datetime,
+    document: dict[str, Any] | None = None,
+) -> RunState:
+    """The state of a run first seen in `report`: what `merge` makes of an empty run, built
+    directly (every carried field is set, at `key`), since most reports are of new runs."""
+    carried = carried_fields(report, document)
+    error_message, error_step = carried.get("error", (None, None))
+    return RunState(
         id=run_id,
         workflow_id=report.workflow.id,
-        reference=None,
+        reference=carried.get("reference"),
         status=report.status,
-        started_at=None,
-        finished_at=None,
-        error_message=None,
-        error_step=None,
-        skip_reason=None,
-        payload=None,
-        steps=None,
-        result=None,
+        started_at=carried.get("started_at"),
+        finished_at=carried.get("finished_at"),
+        error_message=error_message,
+        error_step=error_step,
+        skip_reason=carried.get("skip_reason"),
+        payload=carried.get("payload"),
+        steps=carried.get("steps"),
+        result=carried.get("result"),
         updated_at=report.updated_at or received_at,
+        versions=dict.fromkeys(carried, key),
     )
-    return merge(empty, report, key, received_at)
 
 
-def merge(state: RunState, report: RunReport, key: str, received_at: datetime) -> RunState:
+def merge(
+    state: RunState,
+    report: RunReport,
+    key: str,
+    received_at: datetime,
+    document: dict[str, Any] | None = None,
+) -> RunState:
     """Fold one report into a run's state; pure, idempotent, order-independent."""
     changes: dict[str, Any] = {}
     versions = dict(state.versions)
-    for name, value in carried_fields(report).items():
+    for name, value in carried_fields(report, document).items():
         if versions.get(name, "") >= key:
             continue
         versions[name] = key

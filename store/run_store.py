@@ -10,9 +10,9 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from store import outbox, queries
 from store.database import create_engine, upgrade
@@ -30,6 +30,7 @@ from store.reports import (
     merge,
     new_state,
     rank_key,
+    report_document,
 )
 from store.types import RunStatus
 
@@ -500,10 +501,12 @@ def _row_values(state: RunState) -> dict[str, Any]:
 class _WorkflowChanges:
     """Workflows as a batch of reports leaves them; only accepted reports change them."""
 
-    def __init__(self, known: dict[str, Workflow]) -> None:
-        self.known = known
+    def __init__(self, known: dict[str, Any]) -> None:
+        self.known = known  # workflow rows (id, source, destination, name) by id
         self.created: dict[str, dict[str, Any]] = {}
         self.updated: dict[str, dict[str, Any]] = {}
+        # Most reports of a batch repeat one of a few workflow specs: each is applied once.
+        self._applied: set[tuple[str, str | None, str | None, str | None]] = set()
 
     def info(self, workflow_id: str) -> WorkflowInfo:
         if workflow_id in self.created:
@@ -524,6 +527,10 @@ class _WorkflowChanges:
 
     def apply(self, report: RunReport, now: datetime) -> None:
         wf = report.workflow
+        spec = (wf.id, wf.source, wf.destination, wf.name)
+        if spec in self._applied:
+            return  # applying the same values again changes nothing
+        self._applied.add(spec)
         carried = {
             key: value
             for key, value in (
@@ -551,22 +558,31 @@ class _WorkflowChanges:
             self.updated[wf.id] = {**pending, **carried, "id": wf.id, "updated_at": now}
 
 
-async def _apply_reports(
-    session: AsyncSession,
-    items: list[tuple[RunReport, datetime]],
-    routing: AlertRouting | None,
-    now: datetime,
-) -> tuple[list[ReportOutcome], int]:
-    """Fold a batch of reports into the store inside one transaction."""
+@dataclass
+class _Loaded:
+    """What the store already holds for a batch: seen event_ids, stored runs, workflows."""
+
+    seen_events: set[str]
+    stored: dict[str, tuple[int, RunState]]
+    retry_of: dict[str, str]
+    workflows: _WorkflowChanges
+
+
+async def _load_for(
+    connection: AsyncConnection, items: list[tuple[RunReport, datetime]], *, lock: bool
+) -> _Loaded:
+    """One SELECT each for the batch's event_ids, run IDs and workflows, all at once.
+
+    Core statements on the session's connection: the ORM's per-row bookkeeping is not
+    needed for plain rows, and costs more than the queries themselves.
+    """
     run_ids = [report.id for report, _ in items if report.id is not None]
     event_ids = [report.event_id for report, _ in items if report.event_id is not None]
     workflow_ids = {report.workflow.id for report, _ in items}
-    lock = session.get_bind().dialect.name == "postgresql"
-
     seen_events: set[str] = set()
     if event_ids:
         seen_events = set(
-            await session.scalars(
+            await connection.scalars(
                 select(ReportEvent.event_id).where(ReportEvent.event_id.in_(event_ids))
             )
         )
@@ -574,36 +590,47 @@ async def _apply_reports(
     retry_of: dict[str, str] = {}
     if run_ids:
         query = select(*_STATE_COLUMNS, Run.retry_of).where(Run.id.in_(run_ids))
-        for row in (await session.execute(query.with_for_update() if lock else query)).all():
+        for row in await connection.execute(query.with_for_update() if lock else query):
             stored[row.id] = (row.seq, _state_from_row(row))
             if row.retry_of is not None:
                 retry_of[row.id] = row.retry_of
     # A stored run may keep a workflow no report in this batch names.
     workflow_ids |= {state.workflow_id for _, state in stored.values()}
-    wf_query = select(Workflow).where(Workflow.id.in_(workflow_ids))
-    workflows = _WorkflowChanges(
-        {
-            row.id: row
-            for row in await session.scalars(wf_query.with_for_update() if lock else wf_query)
-        }
+    wf_query = select(Workflow.id, Workflow.source, Workflow.destination, Workflow.name).where(
+        Workflow.id.in_(workflow_ids)
     )
+    rows = await connection.execute(wf_query.with_for_update() if lock else wf_query)
+    return _Loaded(seen_events, stored, retry_of, _WorkflowChanges({row.id: row for row in rows}))
 
-    states: dict[str, RunState] = {run_id: state for run_id, (_, state) in stored.items()}
+
+async def _apply_reports(
+    session: AsyncSession,
+    items: list[tuple[RunReport, datetime]],
+    routing: AlertRouting | None,
+    now: datetime,
+) -> tuple[list[ReportOutcome], int]:
+    """Fold a batch of reports into the store inside one transaction."""
+    connection = await session.connection()
+    lock = connection.dialect.name == "postgresql"
+    loaded = await _load_for(connection, items, lock=lock)
+    workflows = loaded.workflows
+    states: dict[str, RunState] = {run_id: state for run_id, (_, state) in loaded.stored.items()}
     first_seen: dict[str, datetime] = {}
     new_events: dict[str, str] = {}
-    outcomes: list[ReportOutcome] = []
+    # Per report: (result, run ID, whether it names a run) unless rejected.
+    results: list[tuple[ReportResult, str, bool] | ReportRejected] = []
     for report, received_at in items:
         run_id = report.id or new_run_id()
         if report.event_id is not None and (
-            report.event_id in seen_events or report.event_id in new_events
+            report.event_id in loaded.seen_events or report.event_id in new_events
         ):
-            outcomes.append(ReportOutcome(ReportResult.DUPLICATE, run_id, states.get(run_id)))
+            results.append((ReportResult.DUPLICATE, run_id, run_id in states))
             continue
         try:
             check_report(report)
             state = _fold(run_id, states.get(run_id), report, received_at, workflows)
         except ReportRejected as rejected:
-            outcomes.append(ReportOutcome(ReportResult.REJECTED, report.id, error=rejected))
+            results.append(rejected)
             continue
         workflows.apply(report, received_at)
         is_new = run_id not in states
@@ -612,50 +639,81 @@ async def _apply_reports(
         states[run_id] = state
         if report.event_id is not None:
             new_events[report.event_id] = run_id
-        result = ReportResult.CREATED if is_new else ReportResult.UPDATED
-        outcomes.append(ReportOutcome(result, run_id, state))
+        results.append((ReportResult.CREATED if is_new else ReportResult.UPDATED, run_id, True))
 
+    await _write_changes(connection, items, loaded, states, first_seen, new_events)
+    queued = await _follow_status_changes(
+        session, loaded.stored, states, loaded.retry_of, routing, now
+    )
+    return _outcomes(items, results, states, workflows), queued
+
+
+async def _write_changes(
+    connection: AsyncConnection,
+    items: list[tuple[RunReport, datetime]],
+    loaded: _Loaded,
+    states: dict[str, RunState],
+    first_seen: dict[str, datetime],
+    new_events: dict[str, str],
+) -> None:
+    """At most one executemany per table and kind of change: the fixed cost of a statement
+    through the async stack is worth many rows."""
+    workflows = loaded.workflows
     if workflows.created:
-        await session.execute(insert(Workflow), list(workflows.created.values()))
-    if workflows.updated:
-        for values in workflows.updated.values():
-            await session.execute(
-                update(Workflow).where(Workflow.id == values["id"]).values(**values)
-            )
+        await connection.execute(insert(Workflow), list(workflows.created.values()))
+    for values in workflows.updated.values():
+        await connection.execute(
+            update(Workflow).where(Workflow.id == values["id"]).values(**values)
+        )
     new_rows = [
         {**_row_values(states[run_id]), "created_at": at} for run_id, at in first_seen.items()
     ]
     if new_rows:
-        await session.execute(insert(Run), new_rows)
+        await connection.execute(insert(Run), new_rows)
     changed = [
-        {"seq": seq, **_row_values(states[run_id])}
-        for run_id, (seq, before) in stored.items()
+        {"stored_seq": seq, **_row_values(states[run_id])}
+        for run_id, (seq, before) in loaded.stored.items()
         if states[run_id] is not before
     ]
     if changed:
-        await session.execute(update(Run), changed)
+        await connection.execute(_UPDATE_RUN_BY_SEQ, changed)
     if new_events:
-        now = items[0][1]
-        await session.execute(
+        received_at = items[0][1]
+        await connection.execute(
             insert(ReportEvent),
             [
-                {"event_id": event_id, "run_id": run_id, "received_at": now}
+                {"event_id": event_id, "run_id": run_id, "received_at": received_at}
                 for event_id, run_id in new_events.items()
             ],
         )
-    queued = await _follow_status_changes(session, stored, states, retry_of, routing, now)
-    # Outcomes show the run and its workflow as this batch left them.
-    outcomes = [
-        replace(
-            outcome,
-            run=states[outcome.run_id],
-            workflow=workflows.info(states[outcome.run_id].workflow_id),
-        )
-        if outcome.run is not None and outcome.run_id
-        else outcome
-        for outcome in outcomes
-    ]
-    return outcomes, queued
+
+
+# Core's executemany UPDATE: the row's key travels as its own parameter, not as a SET column.
+_UPDATE_RUN_BY_SEQ = update(Run).where(Run.seq == bindparam("stored_seq"))
+
+
+def _outcomes(
+    items: list[tuple[RunReport, datetime]],
+    results: list[tuple[ReportResult, str, bool] | ReportRejected],
+    states: dict[str, RunState],
+    workflows: _WorkflowChanges,
+) -> list[ReportOutcome]:
+    """Outcomes show the run and its workflow as this batch left them."""
+    infos: dict[str, WorkflowInfo] = {}
+    outcomes = []
+    for (report, _), result in zip(items, results, strict=True):
+        if isinstance(result, ReportRejected):
+            outcomes.append(ReportOutcome(ReportResult.REJECTED, report.id, error=result))
+            continue
+        kind, run_id, names_run = result
+        if not names_run:  # a repeated event_id, for a run ID the store does not hold
+            outcomes.append(ReportOutcome(kind, run_id))
+            continue
+        state = states[run_id]
+        if state.workflow_id not in infos:
+            infos[state.workflow_id] = workflows.info(state.workflow_id)
+        outcomes.append(ReportOutcome(kind, run_id, state, infos[state.workflow_id]))
+    return outcomes
 
 
 async def _follow_status_changes(
@@ -701,9 +759,10 @@ def _fold(
     received_at: datetime,
     workflows: _WorkflowChanges,
 ) -> RunState:
-    key = rank_key(report, received_at)
+    document = report_document(report)
+    key = rank_key(report, received_at, document)
     if state is not None:
-        return merge(state, report, key, received_at)
+        return merge(state, report, key, received_at, document)
     if report.reference is None:
         raise ReportRejected("reference is required when a run is first reported", "reference")
     if not workflows.exists(report.workflow.id) and not (
@@ -713,7 +772,7 @@ def _fold(
         raise ReportRejected(
             f"workflow {report.workflow.id} is new: {field} is required the first time", field
         )
-    fresh = new_state(run_id, report, key, received_at)
+    fresh = new_state(run_id, report, key, received_at, document)
     if fresh.started_at is None:
         fresh = replace(fresh, started_at=received_at)
     return fresh
