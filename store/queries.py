@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 import orjson
 from sqlalchemy import (
+    CTE,
     ColumnElement,
+    ScalarSelect,
     Select,
     column,
     func,
@@ -307,13 +309,19 @@ def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] 
 
 
 def _text_conditions(
-    flt: RunFilter, dialect: str, search: _Search | None, *, walk: Walk = "matches"
+    flt: RunFilter,
+    dialect: str,
+    search: _Search | None,
+    *,
+    walk: Walk = "matches",
+    matches: CTE | None = None,
 ) -> list[ColumnElement[bool]]:
     """Reference and run-ID text; case-insensitive, every word must match.
 
     On SQLite, `walk` says how: "matches" looks up every match of the trigram index in the
     table; "index" walks the page order's index and checks each run against the matches;
     "rows" walks it and checks each run's own reference and ID, reading no match list at all.
+    `matches` is the search's matches already materialized once for the whole statement.
     """
     conditions: list[ColumnElement[bool]] = []
     if dialect == "sqlite" and search is not None:
@@ -324,7 +332,11 @@ def _text_conditions(
                 conditions.append(_glob(Run.reference, flt.reference))
             return conditions
         if search.query is not None:
-            matching = select(runs_search.c.rowid).where(_search_match(search.query))
+            matching = (
+                select(runs_search.c.rowid).where(_search_match(search.query))
+                if matches is None
+                else select(matches.c.seq)
+            )
             # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
             seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
             conditions.append(seq.in_(matching))
@@ -355,7 +367,12 @@ def _search_match(query: str) -> ColumnElement[bool]:
 
 
 def _base_conditions(
-    flt: RunFilter, dialect: str, search: _Search | None, *, walk: Walk = "matches"
+    flt: RunFilter,
+    dialect: str,
+    search: _Search | None,
+    *,
+    walk: Walk = "matches",
+    matches: CTE | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
@@ -364,7 +381,7 @@ def _base_conditions(
         conditions.append(Run.started_at <= flt.until)
     if flt.run_id is not None:
         conditions.append(Run.id == flt.run_id)
-    conditions.extend(_text_conditions(flt, dialect, search, walk=walk))
+    conditions.extend(_text_conditions(flt, dialect, search, walk=walk, matches=matches))
     return conditions
 
 
@@ -423,16 +440,37 @@ def _page_select(
     arms: list[list[ColumnElement[bool]]],
     conditions: list[ColumnElement[bool]],
     limit: int,
+    total: ScalarSelect[Any] | None = None,
 ) -> Select[*tuple[Any, ...]]:
+    """The page; with `total`, each row also carries that count (evaluated once)."""
+    extra = [total.label("total")] if total is not None else []
     order = (Run.started_at.desc(), Run.id.desc())
     if len(arms) == 1:
-        return select(*SUMMARY_COLUMNS).where(*arms[0], *conditions).order_by(*order).limit(limit)
+        return (
+            select(*SUMMARY_COLUMNS, *extra)
+            .where(*arms[0], *conditions)
+            .order_by(*order)
+            .limit(limit)
+        )
     parts = [
         select(*SUMMARY_COLUMNS).where(*arm, *conditions).order_by(*order).limit(limit).subquery()
         for arm in arms
     ]
     union = union_all(*(select(part) for part in parts)).subquery()
-    return select(union).order_by(union.c.started_at.desc(), union.c.id.desc()).limit(limit)
+    return select(union, *extra).order_by(union.c.started_at.desc(), union.c.id.desc()).limit(limit)
+
+
+def _count_select(
+    arms: list[list[ColumnElement[bool]]],
+    conditions: list[ColumnElement[bool]],
+) -> Select[*tuple[Any, ...]]:
+    counts = [
+        select(func.count().label("n")).select_from(Run).where(*arm, *conditions) for arm in arms
+    ]
+    if len(counts) == 1:
+        return counts[0]
+    union = union_all(*counts).subquery()
+    return select(func.coalesce(func.sum(union.c.n), 0))
 
 
 async def _count(
@@ -440,13 +478,7 @@ async def _count(
     arms: list[list[ColumnElement[bool]]],
     conditions: list[ColumnElement[bool]],
 ) -> int:
-    counts = [
-        select(func.count().label("n")).select_from(Run).where(*arm, *conditions) for arm in arms
-    ]
-    if len(counts) == 1:
-        return int(await session.scalar(counts[0]) or 0)
-    union = union_all(*counts).subquery()
-    return int(await session.scalar(select(func.sum(union.c.n))) or 0)
+    return int(await session.scalar(_count_select(arms, conditions)) or 0)
 
 
 async def note_counts(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, int]:
@@ -506,7 +538,16 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         elif searched >= WALK_INDEX_FROM:
             walk = "index"
     arms = _arms(flt, workflow_ids)
-    conditions = _base_conditions(flt, dialect, search, walk=walk)
+    matches: CTE | None = None
+    if search is not None and search.query is not None and walk != "rows":
+        # Evaluated once for the statement, though the page and its total both read it.
+        matches = (
+            select(runs_search.c.rowid.label("seq"))
+            .where(_search_match(search.query))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+    conditions = _base_conditions(flt, dialect, search, walk=walk, matches=matches)
     if flt.cursor is not None:
         after_started_at, after_id, total = decode_cursor(flt.cursor)
         keyset = tuple_(Run.started_at, Run.id) < tuple_(
@@ -516,11 +557,16 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
             await session.execute(_page_select(arms, [*conditions, keyset], flt.limit + 1))
         ).all()
     else:
-        rows = (await session.execute(_page_select(arms, conditions, flt.limit + 1))).all()
+        with_total = matches is not None and not only_searched
+        total_column = _count_select(arms, conditions).scalar_subquery() if with_total else None
+        page_select = _page_select(arms, conditions, flt.limit + 1, total_column)
+        rows = (await session.execute(page_select)).all()
         if len(rows) <= flt.limit:
             total = len(rows)
         elif searched is not None and only_searched:
             total = searched
+        elif total_column is not None:
+            total = int(rows[0].total)
         else:  # never after walk == "rows", which needs the search alone
             total = await _count(session, arms, conditions)
     page, more = rows[: flt.limit], len(rows) > flt.limit

@@ -190,6 +190,38 @@ async def test_a_word_starting_too_many_trigrams_is_still_found(
     assert [run.id for run in page.runs] == ["run_0001"] and page.total == 2
 
 
+@pytest.mark.parametrize("walk_index_from", [1000, 1], ids=["from-matches", "walk-index"])
+async def test_a_search_with_other_filters_counts_every_match_across_pages(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, walk_index_from: int
+) -> None:
+    monkeypatch.setattr("store.queries.WALK_INDEX_FROM", walk_index_from)
+    reports = [
+        run_report(
+            n,
+            reference=["ACME Corp — Renewal", "Müller GmbH", "acme upsell"][n % 3],
+            status=["failed", "finished"][n % 2],
+            workflow=list(WORKFLOWS)[n % 5 == 0],
+        )
+        for n in range(1, 61)
+    ]
+    await fill(store, reports)
+    for words, statuses, workflow in [
+        (("acme",), {RunStatus.FAILED}, None),
+        (("ACME", "renewal"), {RunStatus.FAILED, RunStatus.FINISHED}, "hubspot-salesforce"),
+        (("mü",), set(), "hubspot-salesforce"),
+    ]:
+        expected = [
+            r.id
+            for r in reports
+            if all(word.lower() in (r.reference or "").lower() for word in words)
+            and (not statuses or r.status in statuses)
+            and (workflow is None or r.workflow.id == workflow)
+        ]
+        flt = RunFilter(words=words, statuses=frozenset(statuses), workflow=workflow, limit=3)
+        assert (await store.list_runs(flt)).total == len(expected) > 3, words
+        assert await all_pages(store, flt) == expected, words
+
+
 async def test_a_changed_reference_is_searched_by_its_new_text(store: RunStore) -> None:
     await fill(store, [run_report(1, reference="Old Name", status="running")])
     await fill(store, [run_report(1, reference="New Co", status="finished")])
