@@ -58,6 +58,7 @@ class Run(Base):
         Index(
             "ix_runs_workflow_id_status_started_at_id", "workflow_id", "status", "started_at", "id"
         ),
+        Index("ix_runs_workflow_id_started_at_id", "workflow_id", "started_at", "id"),
         Index(
             "ix_runs_retry_of",
             "retry_of",

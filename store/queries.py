@@ -1,9 +1,9 @@
 """Read queries over the run store: free functions taking an AsyncSession first.
 
 Page queries are keyset-paginated, newest first (started_at, then run ID, both
-descending). Each (workflow, status) pair has an index whose order is the page
-order, so a filter on statuses or workflows becomes a UNION ALL of small
-ordered index range scans instead of a sort over every match.
+descending). Each status, workflow, and (workflow, status) pair has an index whose
+order is the page order, so a filter on statuses or workflows becomes a UNION ALL of
+small ordered index range scans instead of a sort over every match.
 """
 
 from __future__ import annotations
@@ -415,8 +415,6 @@ def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[Colum
     """One list of equality conditions per index range to scan."""
     statuses: list[RunStatus | None] = [*sorted(flt.statuses)] if flt.statuses else [None]
     workflows: list[str | None] = list(workflow_ids) if workflow_ids is not None else [None]
-    if workflow_ids is not None and not flt.statuses:
-        statuses = list(RunStatus)  # the workflow index leads with (workflow_id, status)
     if len(statuses) * len(workflows) > MAX_UNION_ARMS:
         merged: list[ColumnElement[bool]] = []
         if flt.statuses:
