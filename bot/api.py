@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -128,6 +135,25 @@ def parse_report(body: Any, prefix: str = "") -> RunReport:
         raise validation_error(error, prefix) from None
 
 
+# A batch is validated in one call: pydantic's fixed cost is per call, not per report.
+_REPORTS = TypeAdapter(list[RunReport])
+
+
+def parse_reports(items: list[Any]) -> list[RunReport | ApiError]:
+    """Each item's report, or the error that rejects it (as parse_report names it)."""
+    try:
+        return list(_REPORTS.validate_python(items))
+    except ValidationError:
+        pass  # some report is bad: validate one by one, to name each one's first error
+    parsed: list[RunReport | ApiError] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(parse_report(item, f"runs.{index}."))
+        except ApiError as error:
+            parsed.append(error)
+    return parsed
+
+
 # JSON views of store results --------------------------------------------------
 
 
@@ -242,11 +268,11 @@ async def report_batch(request: web.Request) -> web.Response:
         )
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, RunReport]] = []
-    for index, item in enumerate(items):
-        try:
-            valid.append((index, parse_report(item, f"runs.{index}.")))
-        except ApiError as error:
-            results[index] = _batch_rejection(item, error)
+    for index, parsed in enumerate(parse_reports(items)):
+        if isinstance(parsed, ApiError):
+            results[index] = _batch_rejection(items[index], parsed)
+        else:
+            valid.append((index, parsed))
     outcomes = await request.app[STORE].report_runs([report for _, report in valid])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         request.app[METRICS].reports.labels(outcome.result.value).inc()
