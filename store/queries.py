@@ -434,18 +434,36 @@ def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[Colum
     return arms
 
 
+WORKFLOW_COLUMNS = (
+    Workflow.id.label("workflow_id_"),
+    Workflow.source.label("workflow_source"),
+    Workflow.destination.label("workflow_destination"),
+    Workflow.name.label("workflow_name"),
+    Workflow.trigger_url.label("workflow_trigger_url"),
+    Workflow.alert_channel.label("workflow_alert_channel"),
+    Workflow.created_at.label("workflow_created_at"),
+    Workflow.updated_at.label("workflow_updated_at"),
+)
+
+
 def _page_select(
     arms: list[list[ColumnElement[bool]]],
     conditions: list[ColumnElement[bool]],
     limit: int,
     total: ScalarSelect[Any] | None = None,
 ) -> Select[*tuple[Any, ...]]:
-    """The page; with `total`, each row also carries that count (evaluated once)."""
+    """The page with each run's workflow and note count, in one statement; with `total`, each
+    row also carries that count (a constant subquery: evaluated once).
+
+    The workflow is a LEFT JOIN so that the runs stay the outer loop, in the page order's index.
+    """
     extra = [total.label("total")] if total is not None else []
     order = (Run.started_at.desc(), Run.id.desc())
     if len(arms) == 1:
+        notes = select(func.count()).where(Note.run_id == Run.id).scalar_subquery()
         return (
-            select(*SUMMARY_COLUMNS, *extra)
+            select(*SUMMARY_COLUMNS, *WORKFLOW_COLUMNS, notes.label("note_count"), *extra)
+            .select_from(Run.__table__.outerjoin(Workflow, Workflow.id == Run.workflow_id))
             .where(*arms[0], *conditions)
             .order_by(*order)
             .limit(limit)
@@ -455,7 +473,29 @@ def _page_select(
         for arm in arms
     ]
     union = union_all(*(select(part) for part in parts)).subquery()
-    return select(union, *extra).order_by(union.c.started_at.desc(), union.c.id.desc()).limit(limit)
+    notes = select(func.count()).where(Note.run_id == union.c.id).scalar_subquery()
+    return (
+        select(union, *WORKFLOW_COLUMNS, notes.label("note_count"), *extra)
+        .select_from(union.outerjoin(Workflow, Workflow.id == union.c.workflow_id))
+        .order_by(union.c.started_at.desc(), union.c.id.desc())
+        .limit(limit)
+    )
+
+
+def _workflow_of(row: Any, known: dict[str, WorkflowRecord]) -> WorkflowRecord:
+    """The run's workflow from the page row's workflow columns (one record per workflow)."""
+    if (record := known.get(row.workflow_id)) is None:
+        record = known[row.workflow_id] = WorkflowRecord(
+            id=row.workflow_id_,
+            source=row.workflow_source,
+            destination=row.workflow_destination,
+            name=row.workflow_name,
+            trigger_url=row.workflow_trigger_url,
+            alert_channel=row.workflow_alert_channel,
+            created_at=row.workflow_created_at,
+            updated_at=row.workflow_updated_at,
+        )
+    return record
 
 
 def _count_select(
@@ -469,23 +509,6 @@ def _count_select(
         return counts[0]
     union = union_all(*counts).subquery()
     return select(func.coalesce(func.sum(union.c.n), 0))
-
-
-async def _count(
-    session: AsyncSession,
-    arms: list[list[ColumnElement[bool]]],
-    conditions: list[ColumnElement[bool]],
-) -> int:
-    return int(await session.scalar(_count_select(arms, conditions)) or 0)
-
-
-async def note_counts(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, int]:
-    if not run_ids:
-        return {}
-    rows = await session.execute(
-        select(Note.run_id, func.count()).where(Note.run_id.in_(run_ids)).group_by(Note.run_id)
-    )
-    return {run_id: count for run_id, count in rows}
 
 
 def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
@@ -512,9 +535,10 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
 
     The total is counted for the first page and carried in the cursor after it.
     """
-    workflows = await all_workflows(session)
+    workflows: dict[str, WorkflowRecord] = {}
     workflow_ids: list[str] | None = None
     if flt.workflow is not None:
+        workflows = await all_workflows(session)
         workflow_ids = [
             workflow.id for workflow in match_workflows(flt.workflow, workflows.values())
         ]
@@ -555,21 +579,19 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
             await session.execute(_page_select(arms, [*conditions, keyset], flt.limit + 1))
         ).all()
     else:
-        with_total = matches is not None and not only_searched
-        total_column = _count_select(arms, conditions).scalar_subquery() if with_total else None
+        # The total rides along as a column, unless the search's own count already is it.
+        counted = searched is not None and only_searched
+        total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
         page_select = _page_select(arms, conditions, flt.limit + 1, total_column)
         rows = (await session.execute(page_select)).all()
         if len(rows) <= flt.limit:
             total = len(rows)
-        elif searched is not None and only_searched:
+        elif searched is not None and counted:
             total = searched
-        elif total_column is not None:
+        else:
             total = int(rows[0].total)
-        else:  # never after walk == "rows", which needs the search alone
-            total = await _count(session, arms, conditions)
     page, more = rows[: flt.limit], len(rows) > flt.limit
-    counts = await note_counts(session, [row.id for row in page])
-    runs = tuple(_summary(row, workflows[row.workflow_id], counts.get(row.id, 0)) for row in page)
+    runs = tuple(_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
     next_cursor = encode_cursor(page[-1].started_at, page[-1].id, total) if more else None
     return RunPage(runs=runs, total=total, next_cursor=next_cursor)
 
