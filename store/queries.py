@@ -385,11 +385,20 @@ def _base_conditions(
     return conditions
 
 
-async def _search_count(session: AsyncSession, query: str) -> tuple[int, int]:
+async def _search_count(
+    session: AsyncSession, query: str, *, up_to: int | None = None
+) -> tuple[int, int]:
     """How many runs the trigram index matches (one row per run, kept by triggers), and the
-    highest run `seq`: about how many runs there are, to tell how dense the matches are."""
+    highest run `seq`: about how many runs there are, to tell how dense the matches are.
+
+    With `up_to`, counting stops there: when the matches are many, that reads only the
+    doclists' first stretches instead of evaluating the whole query.
+    """
     runs = select(func.max(Run.seq)).scalar_subquery()
-    statement = select(func.count(), runs).select_from(runs_search).where(_search_match(query))
+    matching = select(runs_search.c.rowid).where(_search_match(query))
+    if up_to is not None:
+        matching = matching.limit(up_to)
+    statement = select(func.count(), runs).select_from(matching.subquery())
     row = (await session.execute(statement)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
@@ -552,7 +561,10 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
     walk: Walk = "matches"
     only_searched = search is not None and _only_searched(flt, search, workflow_ids)
     if search is not None and search.query is not None:
-        searched, size = await _search_count(session, search.query)
+        # Only a search alone takes its total from this count; otherwise it only has to
+        # tell no matches, few, and many apart (the page statement counts exactly).
+        up_to = None if only_searched else WALK_INDEX_FROM
+        searched, size = await _search_count(session, search.query, up_to=up_to)
         if searched == 0:
             return RunPage(runs=(), total=0, next_cursor=None)
         if only_searched and (flt.limit + 1) * size <= WALK_ROWS_UP_TO * searched:
