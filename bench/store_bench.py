@@ -148,6 +148,8 @@ class Shape:
     words: Sequence[str]  # as /runs gets them, already split
     counts: bool = False  # count_by_status over the period `words[0]`, as /runs stats does
     page: int = 1
+    # Search for the newest run's ID cut to this many characters, lower-cased (IDs vary by fill).
+    id_prefix: int = 0
 
 
 def shapes(now: datetime) -> list[Shape]:
@@ -166,6 +168,8 @@ def shapes(now: datetime) -> list[Shape]:
         Shape("d. substring, lower-case non-ASCII", ["müller"]),
         Shape("d. substring, Greek, lower case", ["εκδόσεις"]),
         Shape("d. two words, failed, 7 days", ["failed", "acme", "renewal", week]),
+        Shape("d. one letter", ["ß"]),
+        Shape("f. run ID, first 12 chars, lower", [], id_prefix=12),
         Shape("none: a word", ["nonexistent"]),
         Shape("none: failed, ref, 7 days", ["failed", "ref:Nonexistent Ltd", week]),
         Shape("none: 2-letter word", ["öq"]),
@@ -192,6 +196,8 @@ def describe(shape: Shape) -> str:
     if shape.counts:
         return f"stats {shape.words[0]}: count_by_status"
     words = " ".join(f'"{word}"' if " " in word else word for word in shape.words)
+    if shape.id_prefix:
+        words = f"(newest run ID)[:{shape.id_prefix}].lower()"
     return words + (f" (page {shape.page})" if shape.page > 1 else "")
 
 
@@ -230,7 +236,11 @@ async def query_call(store: RunStore, shape: Shape, now: datetime) -> Callable[[
             return sum((await store.count_by_status(since=since, until=until)).values())
 
         return counts
-    flt = parse_filter(shape.words, tz=UTC, now=now, limit=20)
+    words = list(shape.words)
+    if shape.id_prefix:
+        newest = (await store.list_runs(parse_filter([], tz=UTC, now=now, limit=1))).runs[0]
+        words.append(newest.id[: shape.id_prefix].lower())
+    flt = parse_filter(words, tz=UTC, now=now, limit=20)
     for _ in range(shape.page - 1):
         flt = replace(flt, cursor=(await store.list_runs(flt)).next_cursor)
 

@@ -176,6 +176,8 @@ async def test_short_words_and_unicode_case_are_found_from_the_index(
     assert await found("%") == [6]
     assert await found("r_") == []
     assert await found("n_") == [1, 2, 3, 4, 5, 6, 7]  # every run ID: run_000N
+    assert await found("RUN_0005") == [5]  # a run ID, or its start, in any case
+    assert await found("run_000") == [1, 2, 3, 4, 5, 6, 7]
     assert await found(reference="n_") == []
 
 
