@@ -44,6 +44,7 @@ MAX_UNION_ARMS = 24
 # FTS5's trigram index holds terms of three characters; shorter words are answered from
 # the terms that start with them (migration 0003 ends each indexed value with two U+0001).
 MIN_TRIGRAM = 3
+SEARCH_END = "\x01\x01"
 # A short word starting more trigrams than this (one letter: over a thousand) is a LIKE.
 MAX_SHORT_TERMS = 64
 # A search matching this many runs or more is cheaper to check while walking the page
@@ -276,6 +277,9 @@ async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
     if flt.reference:
         texts.append((flt.reference, "reference"))
     for text, only in texts:
+        if SEARCH_END[0] in text:
+            # The index's own end mark: no run's text is taken to hold it.
+            return _Search(nothing=True)
         if len(text) >= MIN_TRIGRAM:
             phrase = _fts_phrase(text)
         else:

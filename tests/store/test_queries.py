@@ -179,6 +179,7 @@ async def test_short_words_and_unicode_case_are_found_from_the_index(
     assert await found("RUN_0005") == [5]  # a run ID, or its start, in any case
     assert await found("run_000") == [1, 2, 3, 4, 5, 6, 7]
     assert await found(reference="n_") == []
+    assert await found("\x01") == [] and await found("o\x01") == []  # the index's end mark
 
 
 async def test_a_word_starting_too_many_trigrams_is_still_found(
