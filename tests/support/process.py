@@ -83,7 +83,11 @@ def start_serve(env: Mapping[str, str], cwd: Path, *, wait: bool = True) -> Serv
     serve = ServeProcess(process)
     serve.start_reader()
     if wait:
-        line = serve.wait_for_line(_LISTENING.pattern)
+        try:
+            line = serve.wait_for_line(_LISTENING.pattern)
+        except BaseException:
+            serve.stop(signal.SIGKILL)  # never leave a half-started server behind
+            raise
         match = _LISTENING.search(line)
         assert match is not None
         serve.port = int(match.group(1))
