@@ -141,14 +141,12 @@ STORM_RUN = re.compile(r"run_storm_\d+")
 
 def times_named(slack: FakeSlack) -> Counter[str]:
     """How many alerts (a message with its thread) name each storm run."""
-    named: Counter[str] = Counter()
-    for channel in STORM_CHANNELS:
-        for message in slack.messages(channel):
-            runs = set(STORM_RUN.findall(rendered_text(message)))
-            for reply in slack.thread(channel, message.ts)[1:]:
-                runs |= set(STORM_RUN.findall(rendered_text(reply)))
-            named.update(runs)
-    return named
+    return Counter(
+        run_id
+        for channel in STORM_CHANNELS
+        for text in slack.thread_texts(channel).values()
+        for run_id in set(STORM_RUN.findall(text))
+    )
 
 
 GROUP_COUNT = re.compile(r"(\d+) failures since")

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fake_slack import ALERTS_CHANNEL, OPS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.fake_slack import ALERTS_CHANNEL, OPS_CHANNEL, FakeSlack, wait_until
 from tests.support.process import ServeProcess, start_serve
 
 RUN_ID = re.compile(r"run_crash_[a-z]+_\d+")
@@ -44,14 +44,12 @@ def failures(start: int, count: int) -> list[dict[str, Any]]:
 
 
 def times_named(slack: FakeSlack) -> Counter[str]:
-    named: Counter[str] = Counter()
-    for channel in (ALERTS_CHANNEL, OPS_CHANNEL):
-        for message in slack.messages(channel):
-            runs = set(RUN_ID.findall(rendered_text(message)))
-            for reply in slack.thread(channel, message.ts)[1:]:
-                runs |= set(RUN_ID.findall(rendered_text(reply)))
-            named.update(runs)
-    return named
+    return Counter(
+        run_id
+        for channel in (ALERTS_CHANNEL, OPS_CHANNEL)
+        for text in slack.thread_texts(channel).values()
+        for run_id in set(RUN_ID.findall(text))
+    )
 
 
 async def send(serve: ServeProcess, reports: list[dict[str, Any]]) -> None:

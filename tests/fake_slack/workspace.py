@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from .limits import Violation, find_message_violations, find_view_violations
 from .models import Call, Channel, Ephemeral, JsonDict, Message, ResponseUrl, User, View
+from .render import rendered_text
 from .waiting import wait_until
 
 TEAM_ID = "T0RUNSBOT"
@@ -164,6 +165,14 @@ class Workspace:
             return []
         root = parent.thread_ts if parent.is_reply and parent.thread_ts else parent.ts
         return [m for m in self._channel_messages(channel) if m.ts == root or m.thread_ts == root]
+
+    def thread_texts(self, channel: str) -> dict[str, str]:
+        """Each top-level message's ts with what a person reads in it and its thread together
+        (one alert: the message and the runs listed under it)."""
+        return {
+            message.ts: "\n".join(rendered_text(m) for m in self.thread(channel, message.ts))
+            for message in self.messages(channel)
+        }
 
     def message(self, channel: str, ts: str) -> Message:
         return self._messages[channel][ts]

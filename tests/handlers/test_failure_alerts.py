@@ -47,13 +47,7 @@ def failure(
 
 def alerts(slack: FakeSlack, channel: str = ALERTS_CHANNEL) -> dict[str, set[str]]:
     """Each alert (message ts) with the run IDs it names, in the message or its thread."""
-    named = {}
-    for message in slack.messages(channel):
-        text = rendered_text(message)
-        for reply in slack.thread(channel, message.ts)[1:]:
-            text += "\n" + rendered_text(reply)
-        named[message.ts] = set(RUN_ID.findall(text))
-    return named
+    return {ts: set(RUN_ID.findall(text)) for ts, text in slack.thread_texts(channel).items()}
 
 
 def times_named(slack: FakeSlack, channel: str = ALERTS_CHANNEL) -> Counter[str]:
