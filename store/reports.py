@@ -153,26 +153,9 @@ def rank_key(
 ) -> str:
     """A string whose order is the reports' order: status rank, updated_at, then a digest."""
     updated_at = (report.updated_at or received_at).astimezone(UTC)
-    body = _without_none(report_document(report) if document is None else document)
+    body = report_document(report) if document is None else document
     digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=4)
     return f"{report.status.rank}{updated_at:%Y%m%d%H%M%S%f}{digest.hexdigest()}"
-
-
-def _without_none(document: dict[str, Any]) -> dict[str, Any]:
-    """`document` as `model_dump(exclude_none=True)` gives it, which the digest has always
-    hashed: `None` dropped from the report's own fields and its nested models, never from
-    inside the payload (a plain dict, which pydantic leaves alone)."""
-    body = {name: value for name, value in document.items() if value is not None}
-    body["workflow"] = _drop_none(body["workflow"])
-    if "error" in body:
-        body["error"] = _drop_none(body["error"])
-    if "steps" in body:
-        body["steps"] = [_drop_none(step) for step in body["steps"]]
-    return body
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if value is not None}
 
 
 def carried_fields(report: RunReport, document: dict[str, Any] | None = None) -> dict[str, Any]:
