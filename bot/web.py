@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,8 +22,6 @@ from bot.slack_app import (
 )
 from store.outbox import GroupingRules
 from store.run_store import AlertRouting, RunStore
-
-log = logging.getLogger("runsbot")
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
 
@@ -58,7 +55,6 @@ def create_web_app(
     settings: Settings,
     store: RunStore,
     *,
-    slack_client: AsyncWebClient | None = None,
     posting_client: AsyncWebClient | None = None,
     grouping: GroupingRules | None = None,
     post_interval: float = POST_INTERVAL,
@@ -76,7 +72,7 @@ def create_web_app(
     api.add_routes(app)
     dispatcher = None
     if settings.slack_mode is not SlackMode.OFF:
-        bolt = create_slack_app(settings, store, slack_client or create_slack_client(settings))
+        bolt = create_slack_app(settings, store, create_slack_client(settings))
         if settings.slack_mode is SlackMode.HTTP:
             app.router.add_post("/slack/events", slack_events_handler(bolt))
         else:
@@ -98,7 +94,7 @@ def create_web_app(
         store.on_alerts_queued = dispatcher.wake
         app[DISPATCHER] = dispatcher
     app.cleanup_ctx.append(_store_lifetime)
-    app.cleanup_ctx.append(_scheduled_jobs(dispatcher))
+    app.cleanup_ctx.append(_scheduled_jobs)
     return app
 
 
@@ -107,19 +103,15 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     await app[api.STORE].close()
 
 
-def _scheduled_jobs(
-    dispatcher: AlertDispatcher | None,
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def scheduled_jobs(app: web.Application) -> AsyncIterator[None]:
-        scheduler = create_scheduler(app[api.STORE], dispatcher)
-        scheduler.start()
-        if dispatcher is not None:
-            dispatcher.wake()  # deliver what an earlier run left undelivered
-        yield
-        # The dispatcher first: a sweep cancelled mid-pass by the scheduler's shutdown
-        # would be logged as a failed job.
-        if dispatcher is not None:
-            await dispatcher.close()
-        scheduler.shutdown(wait=False)
-
-    return scheduled_jobs
+async def _scheduled_jobs(app: web.Application) -> AsyncIterator[None]:
+    dispatcher = app.get(DISPATCHER)
+    scheduler = create_scheduler(app[api.STORE], dispatcher)
+    scheduler.start()
+    if dispatcher is not None:
+        dispatcher.wake()  # deliver what an earlier run left undelivered
+    yield
+    # The dispatcher first: a sweep cancelled mid-pass by the scheduler's shutdown
+    # would be logged as a failed job.
+    if dispatcher is not None:
+        await dispatcher.close()
+    scheduler.shutdown(wait=False)
