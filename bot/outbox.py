@@ -17,14 +17,19 @@ import random
 import socket
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.blocks.alert import alert_message, group_alert_message, group_thread_message
+from handlers.blocks.alert import (
+    MAX_RUNS_PER_THREAD_MESSAGE,
+    alert_message,
+    group_alert_message,
+    group_thread_message,
+)
 from handlers.blocks.message import SlackMessage
 from store.alerts import GroupAlert, SingleAlert
 from store.outbox import AlertPost, AlertUpdate, GroupingRules, PostTarget, ThreadPost
@@ -56,6 +61,12 @@ def render(alert: SingleAlert | GroupAlert) -> SlackMessage:
 def backoff(attempts: int) -> float:
     """Seconds before the next try: doubling from 2 s to 5 minutes, with jitter."""
     return float(min(MAX_BACKOFF, 2.0 ** (attempts + 1)) * random.uniform(0.8, 1.2))
+
+
+def _slack_error(error: SlackApiError) -> str | None:
+    """Slack's error code (`ratelimited`, `channel_not_found`…); None for a non-JSON answer."""
+    data = error.response.data
+    return str(data.get("error")) if isinstance(data, dict) else None
 
 
 class _Uncertain(Exception):
@@ -105,7 +116,9 @@ class AlertDispatcher:
                 self._again = False
                 if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
                     return
-                await self._store.plan_alerts(self._rules)
+                await self._store.plan_alerts(
+                    self._rules, runs_per_thread_post=MAX_RUNS_PER_THREAD_MESSAGE
+                )
                 channels = await self._store.channels_with_due_alerts(
                     min_update_interval=UPDATE_INTERVAL
                 )
@@ -218,16 +231,21 @@ class AlertDispatcher:
                     await self._store.record_posted(target, row_id, found, revision=-1)
                     return True
             await self._store.record_post_attempt(target, row_id)
-            await self._pace_post(channel_id)
-            response = await self._client.chat_postMessage(
-                channel=channel_id,
-                thread_ts=thread_ts,
-                text=message.text,
-                blocks=message.to_dict()["blocks"],
-                metadata=metadata,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            await self._wait_for_turn(channel_id)
+            try:
+                response = await self._client.chat_postMessage(
+                    channel=channel_id,
+                    thread_ts=thread_ts,
+                    text=message.text,
+                    blocks=message.to_dict()["blocks"],
+                    metadata=metadata,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            finally:
+                # Counted from the answer: Slack sees posts at least this far apart however
+                # long each one was in flight (a 429 sets a later turn in _failed).
+                self._next_post[channel_id] = time.monotonic() + self._post_interval
         except SlackApiError as error:
             await self._failed(target, row_id, attempts, channel_id, error)
             return False
@@ -242,7 +260,6 @@ class AlertDispatcher:
             )
             await self._record_failure(target, row_id, attempts, repr(error), uncertain=True)
             return False
-        self._next_post[channel_id] = time.monotonic() + self._post_interval
         await self._store.record_posted(target, row_id, str(response["ts"]), revision=revision)
         return True
 
@@ -270,14 +287,12 @@ class AlertDispatcher:
                 )
         except SlackApiError as error:
             if error.response.status_code >= 500 or error.response.status_code == 429:
-                raise _Uncertain(
-                    f"could not search {channel_id}: {error.response['error']}"
-                ) from None
+                raise _Uncertain(f"could not search {channel_id}: {_slack_error(error)}") from None
             # Not allowed to read the channel: better a rare duplicate than a lost alert.
             log.warning(
                 "cannot search %s for an unanswered post (%s); posting again",
                 channel_id,
-                error.response.get("error"),
+                _slack_error(error),
             )
             return None
         for found in response.get("messages") or []:
@@ -287,19 +302,16 @@ class AlertDispatcher:
                 return str(found["ts"])
         return None
 
-    async def _pace_post(self, channel_id: str) -> None:
-        ready = self._next_post.get(channel_id, 0.0)
-        if ready > time.monotonic():
-            await asyncio.sleep(ready - time.monotonic())
-        # Counted again from the answer (_post_once): Slack sees posts at least this far apart
-        # however long each request took in flight.
-        self._next_post[channel_id] = time.monotonic() + self._post_interval
+    async def _wait_for_turn(self, channel_id: str) -> None:
+        wait = self._next_post.get(channel_id, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _failed(
         self, target: PostTarget, row_id: int, attempts: int, channel_id: str, error: SlackApiError
     ) -> None:
         status = error.response.status_code
-        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        code = _slack_error(error)
         if status == 429:
             retry_after = float(error.response.headers.get("Retry-After", 1))
             self._next_post[channel_id] = time.monotonic() + retry_after
@@ -324,11 +336,9 @@ class AlertDispatcher:
         uncertain: bool,
         delay: float | None = None,
     ) -> None:
-        retry_at = datetime.now(UTC) + timedelta(
-            seconds=delay if delay is not None else backoff(attempts)
-        )
+        retry_in = timedelta(seconds=delay if delay is not None else backoff(attempts))
         await self._store.record_post_failure(
-            target, row_id, error=error, retry_at=retry_at, uncertain=uncertain
+            target, row_id, error=error, retry_in=retry_in, uncertain=uncertain
         )
 
     # Keeping alerts true ------------------------------------------------------------
@@ -347,7 +357,7 @@ class AlertDispatcher:
                 blocks=message.to_dict()["blocks"],
             )
         except SlackApiError as error:
-            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            code = _slack_error(error)
             log.warning(
                 "could not update alert %s: %s",
                 alert_update.alert_id,

@@ -57,7 +57,6 @@ class GroupingRules:
     # The `group_from`-th failure of a workflow within `window` opens a group alert.
     group_from: int = 4
     window: timedelta = timedelta(minutes=5)
-    runs_per_thread_post: int = 100
     # A thread reply waits this long for more runs before it goes out part full.
     linger: timedelta = timedelta(seconds=2)
 
@@ -93,12 +92,11 @@ class AlertUpdate:
     alert: SingleAlert | GroupAlert
 
 
-def insert_ignoring_duplicates(session: AsyncSession, model: Any, keys: list[str]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, for the session's dialect."""
-    dialect_insert = (
-        sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    )
-    return dialect_insert(model).on_conflict_do_nothing(index_elements=keys)
+def _upsert(session: AsyncSession, model: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite_insert(model)
+    return postgresql_insert(model)
 
 
 # Written with the failure ---------------------------------------------------
@@ -144,7 +142,9 @@ async def queue_deliveries(
                 {"run_id": run_id, "channel_id": channel, "state": "pending", "created_at": now}
             )
     if rows:
-        statement = insert_ignoring_duplicates(session, AlertDelivery, ["run_id", "channel_id"])
+        statement = _upsert(session, AlertDelivery).on_conflict_do_nothing(
+            index_elements=["run_id", "channel_id"]
+        )
         await session.execute(statement, rows)
     return len(rows)
 
@@ -175,10 +175,7 @@ async def acquire_lease(
     session: AsyncSession, name: str, holder: str, *, now: datetime, ttl: timedelta
 ) -> bool:
     """Take or renew the lease `name` for `holder` unless another holder's is still valid."""
-    dialect_insert = (
-        sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    )
-    statement = dialect_insert(Lease).values(name=name, holder=holder, expires_at=now + ttl)
+    statement = _upsert(session, Lease).values(name=name, holder=holder, expires_at=now + ttl)
     statement = statement.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": holder, "expires_at": now + ttl},
@@ -291,8 +288,11 @@ async def _assign(session: AsyncSession, delivery_ids: list[int], alert_id: int)
     )
 
 
-async def plan_thread_posts(session: AsyncSession, rules: GroupingRules, *, now: datetime) -> int:
-    """Gather a posted group's unlisted runs into thread replies; returns how many replies."""
+async def plan_thread_posts(
+    session: AsyncSession, rules: GroupingRules, *, runs_per_post: int, now: datetime
+) -> int:
+    """Gather a posted group's unlisted runs into thread replies of up to `runs_per_post`
+    runs; returns how many replies."""
     rows = (
         await session.execute(
             select(AlertDelivery.id, AlertDelivery.alert_message_id, AlertDelivery.created_at)
@@ -311,7 +311,7 @@ async def plan_thread_posts(session: AsyncSession, rules: GroupingRules, *, now:
         by_group[row.alert_message_id].append(row)
     made = 0
     for alert_id, deliveries in by_group.items():
-        size = rules.runs_per_thread_post
+        size = runs_per_post
         for start in range(0, len(deliveries), size):
             chunk = deliveries[start : start + size]
             if len(chunk) < size and chunk[0].created_at > now - rules.linger:

@@ -338,12 +338,15 @@ class RunStore:
         async with self._sessions.begin() as session:
             await outbox.release_lease(session, name, holder)
 
-    async def plan_alerts(self, rules: outbox.GroupingRules) -> int:
-        """Give pending deliveries their alert messages, and gather group runs into replies."""
+    async def plan_alerts(self, rules: outbox.GroupingRules, *, runs_per_thread_post: int) -> int:
+        """Give pending deliveries their alert messages, and gather group runs into replies
+        of up to `runs_per_thread_post` (as many as one Slack message can list)."""
         async with self._sessions.begin() as session:
             planned = await outbox.plan_alerts(session, rules, now=self._clock())
         async with self._sessions.begin() as session:
-            await outbox.plan_thread_posts(session, rules, now=self._clock())
+            await outbox.plan_thread_posts(
+                session, rules, runs_per_post=runs_per_thread_post, now=self._clock()
+            )
         return planned
 
     async def channels_with_due_alerts(self, *, min_update_interval: timedelta) -> set[str]:
@@ -402,16 +405,17 @@ class RunStore:
         row_id: int,
         *,
         error: str,
-        retry_at: datetime,
+        retry_in: timedelta,
         uncertain: bool,
     ) -> None:
+        """Slack did not take the post (or did not say): try again `retry_in` from now."""
         async with self._sessions.begin() as session:
             await outbox.record_post_failure(
                 session,
                 outbox.model_of(target),
                 row_id,
                 error=error,
-                retry_at=retry_at,
+                retry_at=self._clock() + retry_in,
                 uncertain=uncertain,
             )
 
