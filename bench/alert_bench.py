@@ -23,13 +23,15 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from tests.fake_slack import ALERTS_CHANNEL, OPS_CHANNEL, FakeSlack, RateLimit, rendered_text
-from tests.support.process import ServeProcess, start_serve
+from tests.support.process import start_serve
 
 API_TOKEN = "bench-token"
 LATENCY_CHANNELS = 20
@@ -49,18 +51,26 @@ ERRORS = (
 )
 
 
-async def start_runsbot(slack: FakeSlack, folder: Path) -> ServeProcess:
-    """`runsbot serve` on a new SQLite file, talking to `slack` (started in a thread: the
-    fake Slack shares this event loop)."""
-    env = {
-        "RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/runs.db",
-        "RUNSBOT_API_TOKEN": API_TOKEN,
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": slack.signing_secret,
-        "SLACK_API_URL": slack.api_url,
-        "RUNSBOT_ALERT_CHANNEL": ALERTS_CHANNEL,
-    }
-    return await asyncio.to_thread(start_serve, env, folder)
+@asynccontextmanager
+async def runsbot_against(slack: FakeSlack) -> AsyncIterator[str]:
+    """The URL of a `runsbot serve` on a new SQLite file, talking to `slack`; on exit it is
+    stopped and `slack` must have seen nothing Slack would reject. Started in a thread: the
+    fake Slack answers on this event loop."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            "RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/runs.db",
+            "RUNSBOT_API_TOKEN": API_TOKEN,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "RUNSBOT_ALERT_CHANNEL": ALERTS_CHANNEL,
+        }
+        serve = await asyncio.to_thread(start_serve, env, Path(folder))
+        try:
+            yield serve.url
+        finally:
+            await asyncio.to_thread(serve.stop)
+    slack.assert_no_violations()
 
 
 def failure(run_id: str, workflow_id: str, rng: random.Random) -> dict[str, Any]:
@@ -95,13 +105,8 @@ async def measure_latency(runs: int) -> dict[str, float]:
         channels = [f"C0BENCH{n:03d}" for n in range(LATENCY_CHANNELS)]
         for channel in channels:
             slack.add_channel(channel, channel.lower())
-        with tempfile.TemporaryDirectory() as folder:
-            serve = await start_runsbot(slack, Path(folder))
-            try:
-                latencies = await _latencies(slack, serve.url, channels, runs, rng)
-            finally:
-                await asyncio.to_thread(serve.stop)
-        slack.assert_no_violations()
+        async with runsbot_against(slack) as url:
+            latencies = await _latencies(slack, url, channels, runs, rng)
     return {
         "runs": float(len(latencies)),
         "p50_ms": statistics.median(latencies) * 1000,
@@ -171,14 +176,8 @@ async def run_storm(failures: int, seconds: float) -> dict[str, Any]:
     rng = random.Random(2)
     limit = RateLimit(1.0, burst=3)
     async with FakeSlack(post_limit_per_channel=limit) as slack:
-        with tempfile.TemporaryDirectory() as folder:
-            serve = await start_runsbot(slack, Path(folder))
-            try:
-                result = await _storm(slack, serve.url, failures, seconds, rng)
-            finally:
-                await asyncio.to_thread(serve.stop)
-        slack.assert_no_violations()
-    return result
+        async with runsbot_against(slack) as url:
+            return await _storm(slack, url, failures, seconds, rng)
 
 
 async def _storm(
