@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     Select,
+    case,
     column,
     func,
     literal,
@@ -318,14 +319,15 @@ def _text_conditions(
     search: _Search | None,
     *,
     walk: Walk = "matches",
-    matches: CTE | None = None,
+    matches: CTE | Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """Reference and run-ID text; case-insensitive, every word must match.
 
     On SQLite, `walk` says how: "matches" looks up every match of the trigram index in the
     table; "index" walks the page order's index and checks each run against the matches;
     "rows" walks it and checks each run's own reference and ID, reading no match list at all.
-    `matches` is the search's matches already materialized once for the whole statement.
+    `matches` is the search's matches already materialized once for the whole statement, or
+    already read: their `seq`s.
     """
     conditions: list[ColumnElement[bool]] = []
     if dialect == "sqlite" and search is not None:
@@ -336,11 +338,13 @@ def _text_conditions(
                 conditions.append(_glob(Run.reference, flt.reference))
             return conditions
         if search.query is not None:
-            matching = (
-                select(runs_search.c.rowid).where(_search_match(search.query))
-                if matches is None
-                else select(matches.c.seq)
-            )
+            matching: Select[tuple[int]] | Sequence[int]
+            if matches is None:
+                matching = select(runs_search.c.rowid).where(_search_match(search.query))
+            elif isinstance(matches, CTE):
+                matching = select(matches.c.seq)
+            else:
+                matching = matches
             # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
             seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
             conditions.append(seq.in_(matching))
@@ -376,7 +380,7 @@ def _base_conditions(
     search: _Search | None,
     *,
     walk: Walk = "matches",
-    matches: CTE | None = None,
+    matches: CTE | Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
@@ -389,22 +393,42 @@ def _base_conditions(
     return conditions
 
 
-async def _search_count(
-    session: AsyncSession, query: str, *, up_to: int | None = None
-) -> tuple[int, int]:
-    """How many runs the trigram index matches (one row per run, kept by triggers), and the
-    highest run `seq`: about how many runs there are, to tell how dense the matches are.
+async def _search_count(session: AsyncSession, query: str) -> int:
+    """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
+    when they are many, that reads only the doclists' first stretches."""
+    matching = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
+    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
-    With `up_to`, counting stops there: when the matches are many, that reads only the
-    doclists' first stretches instead of evaluating the whole query.
+
+@dataclass(frozen=True)
+class _Matches:
+    total: int  # how many runs the trigram index matches (one row per run, kept by triggers)
+    seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
+    runs: int  # the highest `seq`: about how many runs there are, to tell how dense they are
+
+
+async def _search_matches(session: AsyncSession, query: str) -> _Matches:
+    """Everything a search alone needs of the index, in one statement that evaluates the
+    query once when its matches are few, and otherwise also reads the first stretches.
+
+    The first WALK_INDEX_FROM matches are read either way (few: all of them, so the page needs
+    no second evaluation); only when there are that many does SQLite count them all: a
+    subquery in a CASE is evaluated only when its branch is taken.
     """
-    runs = select(func.max(Run.seq)).scalar_subquery()
-    matching = select(runs_search.c.rowid).where(_search_match(query))
-    if up_to is not None:
-        matching = matching.limit(up_to)
-    statement = select(func.count(), runs).select_from(matching.subquery())
-    row = (await session.execute(statement)).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    first = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
+    first_rows = first.subquery()
+    read = func.count()
+    all_counted = select(func.count()).select_from(runs_search).where(_search_match(query))
+    statement = select(
+        read,
+        case((read >= WALK_INDEX_FROM, all_counted.scalar_subquery())),
+        case((read < WALK_INDEX_FROM, func.json_group_array(first_rows.c.rowid))),
+        select(func.max(Run.seq)).scalar_subquery(),
+    ).select_from(first_rows)
+    read_count, total, seqs, runs = (await session.execute(statement)).one()
+    if seqs is not None:
+        return _Matches(total=read_count, seqs=orjson.loads(seqs), runs=int(runs or 0))
+    return _Matches(total=int(total), seqs=None, runs=int(runs or 0))
 
 
 def encode_cursor(started_at: datetime, run_id: str, total: int) -> str:
@@ -563,21 +587,23 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         return RunPage(runs=(), total=0, next_cursor=None)
     searched: int | None = None
     walk: Walk = "matches"
+    matches: CTE | Sequence[int] | None = None
     only_searched = search is not None and _only_searched(flt, search, workflow_ids)
-    if search is not None and search.query is not None:
-        # Only a search alone takes its total from this count; otherwise it only has to
-        # tell no matches, few, and many apart (the page statement counts exactly).
-        up_to = None if only_searched else WALK_INDEX_FROM
-        searched, size = await _search_count(session, search.query, up_to=up_to)
-        if searched == 0:
-            return RunPage(runs=(), total=0, next_cursor=None)
-        if only_searched and (flt.limit + 1) * size <= WALK_ROWS_UP_TO * searched:
-            walk = "rows"
-        elif searched >= WALK_INDEX_FROM:
+    if search is not None and search.query is not None and only_searched:
+        # A search alone takes its total from the index.
+        found = await _search_matches(session, search.query)
+        searched, matches = found.total, found.seqs
+        if matches is None:
+            walk = "rows" if (flt.limit + 1) * found.runs <= WALK_ROWS_UP_TO * searched else "index"
+    elif search is not None and search.query is not None:
+        # Only to tell no matches, few, and many apart: the page statement counts exactly.
+        searched = await _search_count(session, search.query)
+        if searched >= WALK_INDEX_FROM:
             walk = "index"
+    if searched == 0:
+        return RunPage(runs=(), total=0, next_cursor=None)
     arms = _arms(flt, workflow_ids)
-    matches: CTE | None = None
-    if search is not None and search.query is not None and walk != "rows":
+    if search is not None and search.query is not None and walk != "rows" and matches is None:
         # Evaluated once for the statement, though the page and its total both read it.
         matches = (
             select(runs_search.c.rowid.label("seq"))

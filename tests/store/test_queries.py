@@ -225,6 +225,34 @@ async def test_a_search_with_other_filters_counts_every_match_across_pages(
         assert await all_pages(store, flt) == expected, words
 
 
+@pytest.mark.parametrize(
+    ("walk_index_from", "walk_rows_up_to"),
+    [(1000, 2000), (2, 2000), (2, 0)],
+    ids=["read-matches-once", "check-rows", "walk-index"],
+)
+async def test_a_search_alone_counts_every_match_across_pages(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch, walk_index_from: int, walk_rows_up_to: int
+) -> None:
+    """However the first page is found (from the few matches read once, or walking the page
+    order), the total and the pages name each matching run exactly once."""
+    monkeypatch.setattr("store.queries.WALK_INDEX_FROM", walk_index_from)
+    monkeypatch.setattr("store.queries.WALK_ROWS_UP_TO", walk_rows_up_to)
+    reports = [
+        run_report(n, reference=["ACME Corp — Renewal", "Müller GmbH", "acme upsell"][n % 3])
+        for n in range(1, 31)
+    ]
+    await fill(store, reports)
+    for words in [("acme",), ("RENEWAL",), ("müller gmbh",), ("run_001",)]:
+        expected = [
+            r.id
+            for r in reports
+            if all(w.lower() in f"{r.reference}\n{r.id}".lower() for w in words)
+        ]
+        flt = RunFilter(words=words, limit=3)
+        assert (await store.list_runs(flt)).total == len(expected) > 3, words
+        assert await all_pages(store, flt) == expected, words
+
+
 async def test_a_changed_reference_is_searched_by_its_new_text(store: RunStore) -> None:
     await fill(store, [run_report(1, reference="Old Name", status="running")])
     await fill(store, [run_report(1, reference="New Co", status="finished")])
