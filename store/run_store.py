@@ -573,6 +573,22 @@ class _Loaded:
     workflows: _WorkflowChanges
 
 
+# Built once, with expanding IN lists: constructing a statement and its cache key each time
+# cost more than SQLite's answer when every HTTP request carries one report.
+_SEEN_EVENTS = select(ReportEvent.event_id).where(
+    ReportEvent.event_id.in_(bindparam("event_ids", expanding=True))
+)
+_STORED_RUNS = select(*_STATE_COLUMNS, Run.retry_of).where(
+    Run.id.in_(bindparam("run_ids", expanding=True))
+)
+_KNOWN_WORKFLOWS = select(Workflow.id, Workflow.source, Workflow.destination, Workflow.name).where(
+    Workflow.id.in_(bindparam("workflow_ids", expanding=True))
+)
+# PostgreSQL: lock the rows a concurrent replica might change under us.
+_STORED_RUNS_LOCKED = _STORED_RUNS.with_for_update()
+_KNOWN_WORKFLOWS_LOCKED = _KNOWN_WORKFLOWS.with_for_update()
+
+
 async def _load_for(
     connection: AsyncConnection, items: list[tuple[RunReport, datetime]], *, lock: bool
 ) -> _Loaded:
@@ -586,25 +602,21 @@ async def _load_for(
     workflow_ids = {report.workflow.id for report, _ in items}
     seen_events: set[str] = set()
     if event_ids:
-        seen_events = set(
-            await connection.scalars(
-                select(ReportEvent.event_id).where(ReportEvent.event_id.in_(event_ids))
-            )
-        )
+        seen_events = set(await connection.scalars(_SEEN_EVENTS, {"event_ids": event_ids}))
     stored: dict[str, tuple[int, RunState]] = {}
     retry_of: dict[str, str] = {}
     if run_ids:
-        query = select(*_STATE_COLUMNS, Run.retry_of).where(Run.id.in_(run_ids))
-        for row in await connection.execute(query.with_for_update() if lock else query):
+        query = _STORED_RUNS_LOCKED if lock else _STORED_RUNS
+        for row in await connection.execute(query, {"run_ids": run_ids}):
             stored[row.id] = (row.seq, _state_from_row(row))
             if row.retry_of is not None:
                 retry_of[row.id] = row.retry_of
     # A stored run may keep a workflow no report in this batch names.
     workflow_ids |= {state.workflow_id for _, state in stored.values()}
-    wf_query = select(Workflow.id, Workflow.source, Workflow.destination, Workflow.name).where(
-        Workflow.id.in_(workflow_ids)
+    rows = await connection.execute(
+        _KNOWN_WORKFLOWS_LOCKED if lock else _KNOWN_WORKFLOWS,
+        {"workflow_ids": sorted(workflow_ids)},
     )
-    rows = await connection.execute(wf_query.with_for_update() if lock else wf_query)
     return _Loaded(seen_events, stored, retry_of, _WorkflowChanges({row.id: row for row in rows}))
 
 
