@@ -38,7 +38,10 @@ def parse_rfc3339(value: object) -> datetime:
         raise ValueError(f"{value!r} has no time of day: use RFC 3339, like 2026-11-20T10:02:03Z")
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset: add Z or an offset like +02:00")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{value!r} is out of range: years 0001 to 9999 in UTC") from None
 
 
 Instant = Annotated[datetime, BeforeValidator(parse_rfc3339)]
@@ -155,7 +158,8 @@ def rank_key(
     updated_at = (report.updated_at or received_at).astimezone(UTC)
     body = report_document(report) if document is None else document
     digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=4)
-    return f"{report.status.rank}{updated_at:%Y%m%d%H%M%S%f}{digest.hexdigest()}"
+    # The year by hand: strftime's %Y does not pad years before 1000 to four digits.
+    return f"{report.status.rank}{updated_at.year:04d}{updated_at:%m%d%H%M%S%f}{digest.hexdigest()}"
 
 
 def carried_fields(report: RunReport, document: dict[str, Any] | None = None) -> dict[str, Any]:

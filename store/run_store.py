@@ -565,9 +565,10 @@ class _WorkflowChanges:
 
 @dataclass
 class _Loaded:
-    """What the store already holds for a batch: seen event_ids, stored runs, workflows."""
+    """What the store already holds for a batch: seen event_ids (and the run each one
+    named), stored runs, workflows."""
 
-    seen_events: set[str]
+    seen_events: dict[str, str]
     stored: dict[str, tuple[int, RunState]]
     retry_of: dict[str, str]
     workflows: _WorkflowChanges
@@ -575,7 +576,7 @@ class _Loaded:
 
 # Built once, with expanding IN lists: constructing a statement and its cache key each time
 # cost more than SQLite's answer when every HTTP request carries one report.
-_SEEN_EVENTS = select(ReportEvent.event_id).where(
+_SEEN_EVENTS = select(ReportEvent.event_id, ReportEvent.run_id).where(
     ReportEvent.event_id.in_(bindparam("event_ids", expanding=True))
 )
 _STORED_RUNS = select(*_STATE_COLUMNS, Run.retry_of).where(
@@ -594,15 +595,18 @@ async def _load_for(
 ) -> _Loaded:
     """One SELECT each for the batch's event_ids, run IDs and workflows, all at once.
 
+    A repeated event_id answers with the run it named, so that run is loaded too.
     Core statements on the session's connection: the ORM's per-row bookkeeping is not
     needed for plain rows, and costs more than the queries themselves.
     """
-    run_ids = [report.id for report, _ in items if report.id is not None]
     event_ids = [report.event_id for report, _ in items if report.event_id is not None]
     workflow_ids = {report.workflow.id for report, _ in items}
-    seen_events: set[str] = set()
+    seen_events: dict[str, str] = {}
     if event_ids:
-        seen_events = set(await connection.scalars(_SEEN_EVENTS, {"event_ids": event_ids}))
+        rows = await connection.execute(_SEEN_EVENTS, {"event_ids": event_ids})
+        seen_events = {row.event_id: row.run_id for row in rows}
+    run_ids = [report.id for report, _ in items if report.id is not None]
+    run_ids += seen_events.values()
     stored: dict[str, tuple[int, RunState]] = {}
     retry_of: dict[str, str] = {}
     if run_ids:
@@ -634,15 +638,16 @@ async def _apply_reports(
     states: dict[str, RunState] = {run_id: state for run_id, (_, state) in loaded.stored.items()}
     first_seen: dict[str, datetime] = {}
     new_events: dict[str, str] = {}
-    # Per report: (result, run ID, whether it names a run) unless rejected.
-    results: list[tuple[ReportResult, str, bool] | ReportRejected] = []
+    # Per report: (result, run ID) unless rejected.
+    results: list[tuple[ReportResult, str] | ReportRejected] = []
     for report, received_at in items:
+        if report.event_id is not None:
+            # A repeated event_id changes nothing and answers with the run it named.
+            named = loaded.seen_events.get(report.event_id) or new_events.get(report.event_id)
+            if named is not None:
+                results.append((ReportResult.DUPLICATE, named))
+                continue
         run_id = report.id or new_run_id()
-        if report.event_id is not None and (
-            report.event_id in loaded.seen_events or report.event_id in new_events
-        ):
-            results.append((ReportResult.DUPLICATE, run_id, run_id in states))
-            continue
         try:
             check_report(report)
             state = _fold(run_id, states.get(run_id), report, received_at, workflows)
@@ -656,7 +661,7 @@ async def _apply_reports(
         states[run_id] = state
         if report.event_id is not None:
             new_events[report.event_id] = run_id
-        results.append((ReportResult.CREATED if is_new else ReportResult.UPDATED, run_id, True))
+        results.append((ReportResult.CREATED if is_new else ReportResult.UPDATED, run_id))
 
     await _write_changes(connection, items, loaded, states, first_seen, new_events)
     queued = await _follow_status_changes(
@@ -755,7 +760,7 @@ _UPDATE_RUN_BY_SEQ = update(Run).where(Run.seq == bindparam("stored_seq"))
 
 def _outcomes(
     items: list[tuple[RunReport, datetime]],
-    results: list[tuple[ReportResult, str, bool] | ReportRejected],
+    results: list[tuple[ReportResult, str] | ReportRejected],
     states: dict[str, RunState],
     workflows: _WorkflowChanges,
 ) -> list[ReportOutcome]:
@@ -766,10 +771,7 @@ def _outcomes(
         if isinstance(result, ReportRejected):
             outcomes.append(ReportOutcome(ReportResult.REJECTED, report.id, error=result))
             continue
-        kind, run_id, names_run = result
-        if not names_run:  # a repeated event_id, for a run ID the store does not hold
-            outcomes.append(ReportOutcome(kind, run_id))
-            continue
+        kind, run_id = result
         state = states[run_id]
         if state.workflow_id not in infos:
             infos[state.workflow_id] = workflows.info(state.workflow_id)
@@ -822,10 +824,7 @@ def _fold(
 ) -> RunState:
     document = report_document(report)
     key = rank_key(report, received_at, document)
-    if state is not None:
-        return merge(state, report, key, received_at, document)
-    if report.reference is None:
-        raise ReportRejected("reference is required when a run is first reported", "reference")
+    # A new workflow, for a new run or one moving to it, needs its source and destination.
     if not workflows.exists(report.workflow.id) and not (
         report.workflow.source and report.workflow.destination
     ):
@@ -833,6 +832,10 @@ def _fold(
         raise ReportRejected(
             f"workflow {report.workflow.id} is new: {field} is required the first time", field
         )
+    if state is not None:
+        return merge(state, report, key, received_at, document)
+    if report.reference is None:
+        raise ReportRejected("reference is required when a run is first reported", "reference")
     fresh = new_state(run_id, report, key, received_at, document)
     if fresh.started_at is None:
         fresh = replace(fresh, started_at=received_at)

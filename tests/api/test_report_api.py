@@ -90,6 +90,35 @@ async def test_a_repeated_event_id_answers_200_and_changes_nothing(
     assert await snapshot(store) == before
 
 
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        {"id": None},  # no run ID: runsbot made the first one's
+        {"id": "run_other"},  # a run ID the store does not hold
+        {"id": "run_known"},  # another stored run
+    ],
+    ids=["no-id", "unknown-id", "other-run"],
+)
+async def test_a_repeated_event_id_answers_with_the_run_it_named(
+    api: Client, store: RunStore, repeat: dict[str, Any]
+) -> None:
+    await post(api, {**FAILED, "id": "run_known", "event_id": "evt-known"})
+    first_status, first = await post(api, {**FAILED, "id": None})
+    before = await snapshot(store)
+    status, run = await post(api, {**FAILED, **repeat, "status": "finished"})
+    assert (first_status, status) == (201, 200)
+    assert run["id"] == first["id"] and run["status"] == "failed"
+    assert await snapshot(store) == before
+    # In a batch too, twice over: each answer names the run the event made.
+    batch = {"runs": [{**FAILED, **repeat}, {**FAILED, "id": None, "event_id": "evt-new"}] * 2}
+    status, body = await post(api, batch, "/api/v1/runs/batch")
+    ids = [result["id"] for result in body["results"]]
+    assert [result["status"] for result in body["results"]] == [200, 201, 200, 200]
+    assert ids[0] == ids[2] == first["id"] and ids[1] == ids[3] != first["id"]
+    for run_id in ids:
+        assert (await api.get(f"/api/v1/runs/{run_id}")).status == 200
+
+
 async def test_a_later_report_updates_and_a_late_lower_one_only_fills_gaps(api: Client) -> None:
     running = {
         "id": "run_x",
@@ -138,6 +167,29 @@ async def test_a_batch_answers_each_report_in_order(api: Client) -> None:
     assert results[0]["error"] is None
 
 
+async def test_a_run_moving_to_a_new_workflow_needs_its_source_and_destination(
+    api: Client, store: RunStore
+) -> None:
+    await post(api, FAILED)
+    before = await snapshot(store)
+    moved = {"id": FAILED["id"], "workflow": {"id": "brand-new"}, "status": "finished"}
+    status, error = await post(api, moved)
+    assert (status, error["field"]) == (422, "workflow.source")
+    assert await snapshot(store) == before
+    # In a batch it falls alone.
+    other = {**FAILED, "id": "run_other", "event_id": None}
+    status, body = await post(api, {"runs": [moved, other]}, "/api/v1/runs/batch")
+    assert [result["status"] for result in body["results"]] == [422, 201]
+    assert body["results"][0]["field"] == "runs.0.workflow.source"
+
+
+async def test_out_of_range_times_fall_alone_in_a_batch(api: Client) -> None:
+    early = {**FAILED, "id": "run_early", "started_at": "0001-01-01T00:00:00+01:00"}
+    status, body = await post(api, {"runs": [early, FAILED]}, "/api/v1/runs/batch")
+    assert [result["status"] for result in body["results"]] == [422, 201]
+    assert body["results"][0]["field"] == "runs.0.started_at"
+
+
 async def test_batches_over_1000_reports_are_refused_whole(api: Client, store: RunStore) -> None:
     before = await snapshot(store)
     report = {"workflow": WORKFLOW, "reference": "r", "status": "pending"}
@@ -155,6 +207,18 @@ REJECTED: list[tuple[str, Any, int, str | None]] = [
     ("unknown status", {**FAILED, "status": "exploded"}, 422, "status"),
     ("malformed time", {**FAILED, "started_at": "20/11/2026 10:02"}, 422, "started_at"),
     ("time without offset", {**FAILED, "finished_at": "2026-11-20T10:02:09"}, 422, "finished_at"),
+    (
+        "time before year 1 in UTC",
+        {**FAILED, "started_at": "0001-01-01T00:00:00+01:00"},
+        422,
+        "started_at",
+    ),
+    (
+        "time after 9999 in UTC",
+        {**FAILED, "finished_at": "9999-12-31T23:59:59-01:00"},
+        422,
+        "finished_at",
+    ),
     ("run ID outside the characters", {**FAILED, "id": "run/../x"}, 422, "id"),
     ("run ID too long", {**FAILED, "id": "r" * 65}, 422, "id"),
     ("reference over 255", {**FAILED, "reference": "é" * 256}, 422, "reference"),

@@ -69,6 +69,13 @@ def test_terminal_reports_are_ranked_by_updated_at() -> None:
     assert fold([late, early]).status == "finished"
 
 
+def test_reports_before_year_1000_are_ranked_by_updated_at_too() -> None:
+    old = report(status="finished", result="old", updated_at="0999-01-01T00:00:00Z")
+    new = report(status="finished", result="new", updated_at="1999-11-20T10:05:00Z")
+    assert fold([old, new]).result == "new"
+    assert fold([new, old]).result == "new"
+
+
 def test_steps_are_replaced_whole_never_merged() -> None:
     first = report(status="running", steps=[{"name": "Fetch"}, {"name": "Map"}])
     second = report(status="failed", error={"message": "x"}, steps=[{"name": "Create"}])
