@@ -204,10 +204,27 @@ def _rfc3339(match: re.Match[str]) -> datetime:
     if offset is None:
         raise _NotATime("has no offset: add Z for UTC, or one like +01:00")
     fraction = (fraction or "")[:7]  # datetime keeps microseconds: cut the digits beyond them
+    # A leap second (23:59:60) has no datetime: it is read as the end of its minute.
+    leap = clock.endswith(":60")
+    if leap:
+        clock, fraction = clock[:-2] + "59", ".999999"
     try:
-        return datetime.fromisoformat(f"{day}T{clock}{fraction}{offset.upper()}").astimezone(UTC)
+        moment = datetime.fromisoformat(f"{day}T{clock}{fraction}{offset.upper()}")
+        return moment.astimezone(UTC)
     except ValueError:
         raise _NotATime("is not a real time") from None
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise _NotATime("is out of range: years 0001 to 9999 in UTC") from None
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """An RFC 3339 date-time with its offset (`T`, `Z` in either case), as aware UTC.
+
+    Raises ValueError saying why not, as the end of a sentence that starts with the text.
+    """
+    if match := _RFC3339.fullmatch(text):
+        return _rfc3339(match)
+    raise _NotATime("is not an RFC 3339 time like 2026-11-20T10:02:03Z")
 
 
 def _calendar_day(match: re.Match[str]) -> date:
@@ -621,8 +638,6 @@ def parse_api_time(value: str, *, end_of_day: bool) -> datetime:
             return _rfc3339(match)
     except _NotATime as problem:
         reason = str(problem)
-    except OverflowError:
-        reason = "is out of range"
     raise FilterSyntaxError(
         f"`{value}` {reason}. Use RFC 3339 with an offset, like 2026-11-20T10:02:03Z, "
         "or a UTC day, like 2026-11-20.",

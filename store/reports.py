@@ -20,6 +20,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from pydantic.functional_validators import BeforeValidator
 
+from store import filters
 from store.ids import RUN_ID_PATTERN
 from store.types import RunStatus
 
@@ -31,17 +32,9 @@ def parse_rfc3339(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError("must be an RFC 3339 time string like 2026-11-20T10:02:03Z")
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not an RFC 3339 time like 2026-11-20T10:02:03Z") from None
-    if "T" not in value.upper() and " " not in value.strip():
-        raise ValueError(f"{value!r} has no time of day: use RFC 3339, like 2026-11-20T10:02:03Z")
-    if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset: add Z or an offset like +02:00")
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise ValueError(f"{value!r} is out of range: years 0001 to 9999 in UTC") from None
+        return filters.parse_rfc3339(value.strip())
+    except ValueError as problem:
+        raise ValueError(f"{value!r} {problem}") from None
 
 
 Instant = Annotated[datetime, BeforeValidator(parse_rfc3339)]

@@ -207,6 +207,7 @@ REJECTED: list[tuple[str, Any, int, str | None]] = [
     ("unknown status", {**FAILED, "status": "exploded"}, 422, "status"),
     ("malformed time", {**FAILED, "started_at": "20/11/2026 10:02"}, 422, "started_at"),
     ("time without offset", {**FAILED, "finished_at": "2026-11-20T10:02:09"}, 422, "finished_at"),
+    ("time without seconds", {**FAILED, "started_at": "2026-11-20T10:02Z"}, 422, "started_at"),
     (
         "time before year 1 in UTC",
         {**FAILED, "started_at": "0001-01-01T00:00:00+01:00"},

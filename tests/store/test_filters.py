@@ -17,6 +17,7 @@ from store.filters import (
     parse_api_time,
     parse_filter,
     parse_period,
+    parse_rfc3339,
     tokenize,
 )
 from store.types import RunStatus
@@ -637,7 +638,7 @@ def test_parse_api_time(value: str, end_of_day: bool, expected: datetime) -> Non
         ("2026-13-01", "is not a real day"),
         ("2026-11-20T24:30:00Z", "is not a real time"),
         ("2026-11-20T10:02:03+25:00", "is not a real time"),
-        ("0001-01-01T00:00:00+01:00", "is out of range"),
+        ("0001-01-01T00:00:00+01:00", "is out of range: years 0001 to 9999 in UTC"),
         ("2026-11-20T10:02Z", "is not a time"),
         ("2026-11-5", "is not a time"),
         ("20261120", "is not a time"),
@@ -655,6 +656,29 @@ def test_parse_api_time_errors(value: str, reason: str) -> None:
         "or a UTC day, like 2026-11-20."
     )
     assert (excinfo.value.position, excinfo.value.hint) == (None, "2026-11-20T10:02:03Z")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-20T10:02:03Z", datetime(2026, 11, 20, 10, 2, 3, tzinfo=UTC)),
+        ("2026-11-20t10:02:03z", datetime(2026, 11, 20, 10, 2, 3, tzinfo=UTC)),  # RFC 3339 5.6
+        ("2026-11-20 12:02:03+02:00", datetime(2026, 11, 20, 10, 2, 3, tzinfo=UTC)),
+        ("2026-11-20T10:02:03.123456789Z", datetime(2026, 11, 20, 10, 2, 3, 123456, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ],
+)
+def test_parse_rfc3339_reads_every_rfc3339_form(value: str, expected: datetime) -> None:
+    assert parse_rfc3339(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-20T10:02Z", "20261120T100203Z", "2026-W47-5T10:00:00Z", "2026-11-20T10:02:03+0200"],
+)
+def test_parse_rfc3339_refuses_other_iso_8601_forms(value: str) -> None:
+    with pytest.raises(ValueError, match="is not an RFC 3339 time like 2026-11-20T10:02:03Z"):
+        parse_rfc3339(value)
 
 
 # --- RunFilter and GRAMMAR ---------------------------------------------------------------------
