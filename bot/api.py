@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -33,6 +34,8 @@ from store.run_store import (
     WorkflowSpec,
 )
 from store.types import RunStatus
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 MAX_BATCH_BODY = 16 * 1024 * 1024
@@ -67,7 +70,7 @@ def error_body(error: ApiError) -> dict[str, Any]:
 
 @web.middleware
 async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every API failure leaves as JSON, with the status the contract gives it."""
+    """Every API failure leaves as JSON, with the status the contract gives it; a bug too."""
     try:
         return await handler(request)
     except ApiError as error:
@@ -78,6 +81,13 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         if not request.path.startswith("/api/") or error.status < 400:
             raise
         return json_response({"error": error.reason}, error.status)
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        log.exception("%s %s failed", request.method, request.path)
+        return json_response(
+            {"error": "runsbot failed to answer this request; the error is in its log"}, 500
+        )
 
 
 @web.middleware
@@ -87,9 +97,11 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
     token = request.app[SETTINGS].api_token
     if token is None:
         raise ApiError(503, "the run API is off: set RUNSBOT_API_TOKEN to turn it on")
-    given = request.headers.get("Authorization", "")
-    expected = f"Bearer {token.get_secret_value()}"
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    # The scheme's name is case-insensitive (RFC 9110); the token is compared in constant time.
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.get_secret_value().encode()
+    ):
         raise ApiError(
             401, "missing or wrong bearer token: send Authorization: Bearer <RUNSBOT_API_TOKEN>"
         )

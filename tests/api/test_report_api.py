@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from store.run_store import RunStore
+from tests.conftest import API_TOKEN
 from tests.support.snapshot import snapshot
 
 Client = TestClient[Any, Any]
@@ -302,3 +304,24 @@ async def test_a_missing_or_wrong_token_is_401_and_changes_nothing(
         assert response.status == 401
         assert "Bearer" in (await response.json())["error"]
     assert await snapshot(store) == before
+
+
+async def test_the_bearer_scheme_is_read_in_any_case(api: Client) -> None:
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        response = await api.post(
+            "/api/v1/runs", json=FAILED, headers={"Authorization": f"{scheme} {API_TOKEN}"}
+        )
+        assert response.status in (200, 201), scheme
+
+
+async def test_a_failure_of_runsbot_itself_is_a_json_500_and_logged(
+    api: Client, store: RunStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await post(api, FAILED)
+    async with store.engine.begin() as connection:  # a broken database: the table is gone
+        await connection.execute(text("ALTER TABLE notes RENAME TO notes_gone"))
+    path = f"/api/v1/runs/{FAILED['id']}/notes"
+    response = await api.post(path, json={"author": "a", "text": "t"})
+    assert response.status == 500
+    assert "log" in (await response.json())["error"]
+    assert f"POST {path} failed" in caplog.text
