@@ -46,7 +46,8 @@ MAX_UNION_ARMS = 24
 # the terms that start with them (migration 0003 ends each indexed value with two U+0001).
 MIN_TRIGRAM = 3
 SEARCH_END = "\x01\x01"
-# A short word starting more trigrams than this (one letter: over a thousand) is a LIKE.
+# A short word starting more trigrams than this (one letter: over a thousand) is checked
+# on every run (a GLOB).
 MAX_SHORT_TERMS = 64
 # A search matching this many runs or more is cheaper to check while walking the page
 # order's index than to look up match by match and sort: at 1M runs, 47k matches of
@@ -243,8 +244,8 @@ class _Search:
 
     query: str | None = None  # the FTS5 query, when any text goes through the index
     nothing: bool = False  # some word is in no indexed value: nothing can match
-    like_words: tuple[str, ...] = ()  # one-character words with too many trigrams: LIKE
-    like_reference: str | None = None
+    scan_words: tuple[str, ...] = ()  # one-character words with too many trigrams: GLOB
+    scan_reference: str | None = None
 
 
 async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
@@ -272,8 +273,8 @@ async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
 async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
     """The FTS5 query for the filter's text: phrases, and any-of-trigrams for short words."""
     phrases: list[str] = []
-    like_words: list[str] = []
-    like_reference: str | None = None
+    scan_words: list[str] = []
+    scan_reference: str | None = None
     texts: list[tuple[str, str | None]] = [(word, None) for word in flt.words]
     if flt.reference:
         texts.append((flt.reference, "reference"))
@@ -287,9 +288,9 @@ async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
             terms = await _short_terms(session, text)
             if terms is None:
                 if only is None:
-                    like_words.append(text)
+                    scan_words.append(text)
                 else:
-                    like_reference = text
+                    scan_reference = text
                 continue
             if not terms:
                 return _Search(nothing=True)
@@ -297,8 +298,8 @@ async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
         phrases.append(phrase if only is None else f"{only} : {phrase}")
     return _Search(
         query=" AND ".join(phrases) if phrases else None,
-        like_words=tuple(like_words),
-        like_reference=like_reference,
+        scan_words=tuple(scan_words),
+        scan_reference=scan_reference,
     )
 
 
@@ -307,8 +308,8 @@ def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] 
     others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
     return (
         search.query is not None
-        and not search.like_words
-        and search.like_reference is None
+        and not search.scan_words
+        and search.scan_reference is None
         and all(not other for other in others)
     )
 
@@ -348,18 +349,11 @@ def _text_conditions(
             # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
             seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
             conditions.append(seq.in_(matching))
-        # SQLite's LIKE already ignores ASCII case; .ilike() would defeat indexes.
-        for word in search.like_words:
-            pattern = f"%{_escape_like(word)}%"
-            conditions.append(
-                or_(
-                    Run.reference.like(pattern, escape="\\"),
-                    Run.id.like(pattern, escape="\\"),
-                )
-            )
-        if search.like_reference is not None:
-            pattern = f"%{_escape_like(search.like_reference)}%"
-            conditions.append(Run.reference.like(pattern, escape="\\"))
+        # GLOB with each letter in either case: SQLite's LIKE ignores the case of ASCII only.
+        for word in search.scan_words:
+            conditions.append(or_(_glob(Run.reference, word), _glob(Run.id, word)))
+        if search.scan_reference is not None:
+            conditions.append(_glob(Run.reference, search.scan_reference))
     elif dialect != "sqlite":
         # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
         for word in flt.words:
