@@ -11,6 +11,7 @@ next attempt first looks for the message in the channel by its metadata.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -52,6 +53,8 @@ ALERT_EVENT = "runsbot_alert"
 THREAD_EVENT = "runsbot_alert_thread"
 # How far before an uncertain attempt to look for the message it may have posted.
 LOOKBACK = timedelta(minutes=2)
+# On close, how long a Slack call in flight may take to answer before it is cut off.
+CLOSE_GRACE = 5.0
 
 
 def render(alert: SingleAlert | GroupAlert) -> SlackMessage:
@@ -69,8 +72,19 @@ def _slack_error(error: SlackApiError) -> str | None:
     return str(data.get("error")) if isinstance(data, dict) else None
 
 
+def _retry_after(error: SlackApiError) -> float | None:
+    """For a 429, the seconds Slack asks us to wait before the next call; else None."""
+    if error.response.status_code != 429:
+        return None
+    return float(error.response.headers.get("Retry-After", 1))
+
+
 class _Uncertain(Exception):
     """Slack may or may not have taken the post (timeout, dropped connection, 5xx)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AlertDispatcher:
@@ -97,6 +111,7 @@ class AlertDispatcher:
         self._next_update = 0.0
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._closing = asyncio.Event()
 
     def wake(self) -> None:
         """Dispatch soon; safe to call from any coroutine, any number of times."""
@@ -126,14 +141,22 @@ class AlertDispatcher:
                     self._kick(channel_id)
 
     async def close(self) -> None:
-        """Stop the workers; an interrupted post is found again by its metadata."""
+        """Stop after the step each task is in, then give up the lease.
+
+        Tasks are not cancelled in the middle of a store call: a transaction cut short can
+        leave SQLite locked, and the lease could then not be released. A task waiting for its
+        turn stops at once; a Slack call in flight gets CLOSE_GRACE seconds to answer, else
+        it is cut off (the post is then found again by its metadata).
+        """
         self._closed = True
+        self._closing.set()
         tasks = [*self._workers.values(), *self._background]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        async with self._lock:  # a planning pass in progress ends at its next check
-            await self._store.release_lease(LEASE, self._holder)
+        if tasks:
+            _, cut_off = await asyncio.wait(tasks, timeout=CLOSE_GRACE)
+            for task in cut_off:
+                task.cancel()
+            await asyncio.gather(*cut_off, return_exceptions=True)
+        await self._store.release_lease(LEASE, self._holder)
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until no worker is busy (for tests and benchmarks)."""
@@ -250,7 +273,9 @@ class AlertDispatcher:
             await self._failed(target, row_id, attempts, channel_id, error)
             return False
         except _Uncertain as error:
-            await self._record_failure(target, row_id, attempts, str(error), uncertain=True)
+            await self._record_failure(
+                target, row_id, attempts, str(error), uncertain=True, delay=error.retry_after
+            )
             return False
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             log.warning(
@@ -286,7 +311,12 @@ class AlertDispatcher:
                     include_all_metadata=True,
                 )
         except SlackApiError as error:
-            if error.response.status_code >= 500 or error.response.status_code == 429:
+            if (retry_after := _retry_after(error)) is not None:
+                self._next_post[channel_id] = time.monotonic() + retry_after
+                raise _Uncertain(
+                    f"could not search {channel_id}: ratelimited", retry_after=retry_after
+                ) from None
+            if error.response.status_code >= 500:
                 raise _Uncertain(f"could not search {channel_id}: {_slack_error(error)}") from None
             # Not allowed to read the channel: better a rare duplicate than a lost alert.
             log.warning(
@@ -303,17 +333,22 @@ class AlertDispatcher:
         return None
 
     async def _wait_for_turn(self, channel_id: str) -> None:
-        wait = self._next_post.get(channel_id, 0.0) - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._pause(self._next_post.get(channel_id, 0.0) - time.monotonic())
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep; if the dispatcher closes meanwhile, stop this task here, between two steps."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
+        if self._closed:
+            raise asyncio.CancelledError
 
     async def _failed(
         self, target: PostTarget, row_id: int, attempts: int, channel_id: str, error: SlackApiError
     ) -> None:
         status = error.response.status_code
         code = _slack_error(error)
-        if status == 429:
-            retry_after = float(error.response.headers.get("Retry-After", 1))
+        if (retry_after := _retry_after(error)) is not None:
             self._next_post[channel_id] = time.monotonic() + retry_after
             await self._record_failure(
                 target, row_id, attempts, "ratelimited", uncertain=False, delay=retry_after
@@ -346,8 +381,7 @@ class AlertDispatcher:
     async def _update(self, alert_update: AlertUpdate) -> None:
         message = render(alert_update.alert)
         now = time.monotonic()
-        if self._next_update > now:
-            await asyncio.sleep(self._next_update - now)
+        await self._pause(self._next_update - now)
         self._next_update = max(self._next_update, now) + UPDATE_SPACING
         try:
             await self._client.chat_update(
@@ -358,6 +392,10 @@ class AlertDispatcher:
             )
         except SlackApiError as error:
             code = _slack_error(error)
+            if (retry_after := _retry_after(error)) is not None:
+                # No update of any message until Slack's wait is over (chat.update's limit
+                # is the workspace's, not the message's).
+                self._next_update = max(self._next_update, time.monotonic() + retry_after)
             log.warning(
                 "could not update alert %s: %s",
                 alert_update.alert_id,

@@ -201,6 +201,47 @@ async def test_rate_limits_are_waited_out_and_the_alert_posted_once(runsbot: Run
     assert len(runsbot.slack.throttled()) == 3
 
 
+def assert_waited_after_each_429(calls: list[Any], retry_after: float) -> None:
+    for answered, following in zip(calls, calls[1:], strict=False):
+        if answered.status == 429:
+            assert following.received_at - answered.received_at >= retry_after - 0.05
+
+
+async def test_a_rate_limited_update_waits_for_retry_after(
+    runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Updates come quickly here, so only Retry-After can hold the next one back.
+    monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(seconds=0.1))
+    monkeypatch.setattr("bot.outbox.UPDATE_SPACING", 0.05)
+    await runsbot.report(**failure("run_upd", updated_at="2026-11-20T10:02:09Z"))
+    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
+    runsbot.slack.script("chat.update", [RateLimited(retry_after=1)] * 3)
+    finished = {"workflow": HUBSPOT, "reference": "ACME", "status": "finished"}
+    await runsbot.report(id="run_upd", updated_at="2026-11-20T10:30:00Z", **finished)
+    await wait_until(
+        lambda: [call for call in runsbot.slack.calls_to("chat.update") if call.status == 200],
+        timeout=20,
+    )
+    calls = runsbot.slack.calls_to("chat.update")
+    assert [call.status for call in calls] == [429, 429, 429, 200]
+    assert_waited_after_each_429(calls, retry_after=1)
+
+
+async def test_a_rate_limited_search_for_a_lost_post_waits_for_retry_after(
+    runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.outbox.MAX_BACKOFF", 0.1)  # only Retry-After can hold it back
+    runsbot.slack.script("chat.postMessage", [ServerError(503)])  # posted or not: unknown
+    runsbot.slack.script("conversations.history", [RateLimited(retry_after=1)] * 3)
+    await runsbot.report(**failure("run_search"))
+    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL), timeout=20)
+    await runsbot.dispatcher.idle()
+    searches = runsbot.slack.calls_to("conversations.history")
+    assert [call.status for call in searches] == [429, 429, 429, 200]
+    assert_waited_after_each_429(searches, retry_after=1)
+    assert times_named(runsbot.slack) == {"run_search": 1}
+
+
 async def test_server_errors_are_retried_and_the_alert_posted_once(runsbot: Runsbot) -> None:
     runsbot.slack.script("chat.postMessage", [ServerError(503), ServerError(500)])
     await runsbot.report(**failure("run_5xx"))
