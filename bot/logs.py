@@ -10,12 +10,21 @@ import time
 _SECRET = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?i:bearer)\s+[^\s\"',]+|v[01]=[0-9a-f]{16,})"
 )
+# What Slack's requests carry that acts on its behalf (Bolt logs a refused request's body):
+# the verification token, and the response_url and trigger_id that let anyone answer.
+_SLACK_FIELD = re.compile(
+    r"""((?:token|response_url|trigger_id)(?:=|%22%3A%22|["']\s*:\s*["']))[^&\s"']+"""
+)
+
+
+def redact(message: str) -> str:
+    return _SLACK_FIELD.sub(r"\1[secret]", _SECRET.sub("[secret]", message))
 
 
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _SECRET.sub("[secret]", message)
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
