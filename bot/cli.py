@@ -13,6 +13,8 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
@@ -39,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(asyncio.run(args.command(settings, args)))
+    except ConfigError as error:  # a setting that only fails when used: the database, the address
+        print(f"runsbot: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -71,14 +76,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def upgraded(store: RunStore, settings: Settings) -> RunStore:
+    """The store with its schema migrated; a database that cannot be opened is a ConfigError
+    naming RUNSBOT_DATABASE_URL (its password hidden), with the reason in one line."""
+    try:
+        await store.upgrade()
+    except Exception as error:
+        await store.close()
+        log.debug("opening the database failed", exc_info=True)
+        reason = error.orig if isinstance(error, DBAPIError) else error
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        first_line = (str(reason).strip() or type(reason).__name__).splitlines()[0]
+        raise ConfigError(f"RUNSBOT_DATABASE_URL {url} cannot be opened: {first_line}") from None
+    return store
+
+
 async def serve(settings: Settings, _args: argparse.Namespace) -> int:
-    store = open_store(settings)
-    await store.upgrade()
+    store = await upgraded(open_store(settings), settings)
     app = create_web_app(settings, store)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ConfigError(
+            f"RUNSBOT_HOST and RUNSBOT_PORT: cannot listen on {settings.host}:{settings.port}: "
+            f"{error.strerror or error}"
+        ) from None
     _tune_garbage_collector()
     addresses = ", ".join(f"http://{host}:{port}" for host, port in _bound(runner))
     log.info("runsbot listening on %s, store %s", addresses, store.dialect)
@@ -112,11 +138,8 @@ def _bound(runner: web.AppRunner) -> list[tuple[str, int]]:
 
 
 async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    store = RunStore.open(settings.database_url)
-    try:
-        await store.upgrade()
-    finally:
-        await store.close()
+    store = await upgraded(RunStore.open(settings.database_url), settings)
+    await store.close()
     print("schema is up to date")
     return 0
 
@@ -144,9 +167,8 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if args.cursor:
         flt = type(flt)(**{**flt.__dict__, "cursor": args.cursor})
-    store = RunStore.open(settings.database_url)
+    store = await upgraded(RunStore.open(settings.database_url), settings)
     try:
-        await store.upgrade()
         page = await store.list_runs(flt)
     except InvalidCursor as error:
         print(f"runsbot: {error}", file=sys.stderr)
@@ -192,9 +214,8 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
 async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from store.demo import fill_demo_data
 
-    store = RunStore.open(settings.database_url)
+    store = await upgraded(RunStore.open(settings.database_url), settings)
     try:
-        await store.upgrade()
         started = asyncio.get_running_loop().time()
         made = await fill_demo_data(store, runs=args.runs, days=args.days, seed=args.seed)
         elapsed = asyncio.get_running_loop().time() - started

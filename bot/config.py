@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _RETRIGGER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -71,16 +73,26 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
+        if "@" in value.split("://", 1)[-1].split("/", 1)[0]:
+            # slack_sdk refuses credentials in the URL beside its token header, and they
+            # would be logged with the URL.
+            raise ValueError("should not carry a user or password: use a proxy that needs none")
         # slack_sdk joins base_url and method name as plain strings.
         return value if value.endswith("/") else value + "/"
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
+        expected = "should be sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "should be sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
-            )
+            raise ValueError(expected)
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):  # e.g. a port that is not a number
+            raise ValueError(f"{expected}, with a port number if any") from None
+        if not url.database or url.database == ":memory:":
+            # A server's store must outlive the process.
+            raise ValueError(f"{expected}: name the database file (or database)")
         return value
 
     @field_validator("alert_channel")

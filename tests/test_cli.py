@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -107,6 +108,24 @@ def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
         ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         ({"RUNSBOT_ALERT_CHANNEL": "#alerts"}, "RUNSBOT_ALERT_CHANNEL"),
+        ({"RUNSBOT_DATABASE_URL": "sqlite+aiosqlite://"}, "RUNSBOT_DATABASE_URL"),  # in memory
+        (
+            {
+                "SLACK_API_URL": "http://proxy:pw-xoxb-1@127.0.0.1:9/api/",
+                "SLACK_BOT_TOKEN": "xoxb-1",
+            },
+            "SLACK_API_URL",
+        ),
+        (
+            {"RUNSBOT_DATABASE_URL": "postgresql+asyncpg://u:pw-xoxb-1@127.0.0.1:nan/db"},
+            "RUNSBOT_DATABASE_URL",
+        ),
+        # Well formed, but it cannot be opened: no such folder; nothing listening.
+        ({"RUNSBOT_DATABASE_URL": "sqlite+aiosqlite:////no/such/dir/runs.db"}, "cannot be opened"),
+        (
+            {"RUNSBOT_DATABASE_URL": "postgresql+asyncpg://u:pw-xoxb-1@127.0.0.1:1/db"},
+            "RUNSBOT_DATABASE_URL postgresql+asyncpg://u:***@127.0.0.1:1/db cannot be opened",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
@@ -117,6 +136,17 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0], result.stderr
     assert "xoxb-1" not in result.stderr
+
+
+def test_an_address_in_use_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runsbot("serve", env={"RUNSBOT_PORT": str(port)}, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert f"RUNSBOT_HOST and RUNSBOT_PORT: cannot listen on 127.0.0.1:{port}" in line
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
