@@ -89,6 +89,7 @@ async def test_serve_in_socket_mode_alerts_over_the_configured_api_url_and_stops
     secrets = (fake_slack.bot_token, fake_slack.app_token)
     assert not [line for line in serve.lines if any(secret in line for secret in secrets)]
     assert not [line for line in serve.lines if "Traceback" in line or "ERROR" in line]
+    assert not [line for line in serve.lines if "WARNING" in line]  # nothing to act on
     fake_slack.assert_no_violations()
 
 
