@@ -69,7 +69,8 @@ def backoff(attempts: int) -> float:
 def _slack_error(error: SlackApiError) -> str | None:
     """Slack's error code (`ratelimited`, `channel_not_found`…); None for a non-JSON answer."""
     data = error.response.data
-    return str(data.get("error")) if isinstance(data, dict) else None
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
 
 
 def _retry_after(error: SlackApiError) -> float | None:
