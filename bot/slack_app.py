@@ -51,12 +51,13 @@ def create_slack_client(settings: Settings) -> AsyncWebClient:
 
 
 def create_posting_client(settings: Settings) -> AsyncWebClient:
-    """The alert dispatcher's client: waits out rate limits only.
+    """The alert dispatcher's client: it retries nothing.
 
-    Retrying a post after a lost answer could post it twice; the outbox instead
-    looks for the message and retries itself.
+    Retrying a post after a lost answer could post it twice; the outbox instead looks for
+    the message and retries itself. A 429 too is the outbox's: its Retry-After is stored
+    with the delivery, so it still holds after a restart.
     """
-    return _client(settings, [AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+    return _client(settings, [])
 
 
 def create_slack_app(

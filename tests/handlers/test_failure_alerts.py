@@ -296,6 +296,30 @@ async def test_undelivered_alerts_survive_a_restart(
         await second.api.close()
 
 
+async def test_a_rate_limit_is_still_waited_out_after_a_restart(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    settings = slack_settings(fake_slack, database_url, socket_mode=False)
+    fake_slack.script("chat.postMessage", [RateLimited(retry_after=6)])  # beyond CLOSE_GRACE
+    first = await start_runsbot(settings, fake_slack)
+    await first.report(**failure("run_wait"))
+    (throttled,) = await wait_until(fake_slack.throttled)
+    await first.api.close()
+
+    second = await start_runsbot(settings, fake_slack)
+    try:
+        await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL), timeout=20)
+        calls = fake_slack.calls_to("chat.postMessage") + fake_slack.calls_to(
+            "conversations.history"
+        )
+        after = [call for call in calls if call.received_at > throttled.received_at]
+        assert min(call.received_at for call in after) - throttled.received_at >= 6 - 0.05
+        await second.dispatcher.idle()
+        assert times_named(fake_slack) == {"run_wait": 1}
+    finally:
+        await second.api.close()
+
+
 async def test_an_alert_is_updated_in_place_when_its_run_is_resolved(runsbot: Runsbot) -> None:
     await runsbot.report(**failure("run_fix", updated_at="2026-11-20T10:02:09Z"))
     (message,) = await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
