@@ -48,7 +48,7 @@ MESSAGE_MAX_BLOCKS = 50
 # Display budgets, in characters once escaped.
 _APP_NAME = 80
 _WORKFLOW_NAME = 100
-_REFERENCE = 1_200  # a 255-character reference fits whole unless it is dense in & < >
+_REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 escaped (&amp;)
 _STEP = 300
 _ERROR_BLOCK = 1_500
 _REQUESTER = 100

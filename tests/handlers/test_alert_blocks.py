@@ -477,6 +477,13 @@ def test_a_cut_reference_keeps_every_character_whole(name: str, grapheme: str, p
     assert cut >= 3, "the fallback, confirm and thread budgets cut the reference"
 
 
+@pytest.mark.parametrize("char", ["&", "<", "é", "x"])
+def test_an_alert_shows_any_reference_the_api_takes_whole(char: str) -> None:
+    reference = char * 255  # the longest the run API takes; & escapes to 5 characters
+    spans = isolated_spans(posted_alert(failed_run(reference=reference)))
+    assert escape_mrkdwn(reference) in spans
+
+
 def test_a_cut_error_keeps_every_character_whole() -> None:
     payload = posted_alert(HOSTILE_RUNS["flags"])
     (error,) = [text for text in all_texts(payload) if text.startswith("*Error*")]
