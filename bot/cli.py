@@ -8,6 +8,7 @@ import gc
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,12 +84,22 @@ async def upgraded(store: RunStore, settings: Settings) -> RunStore:
         await store.upgrade()
     except Exception as error:
         await store.close()
+        await _sqlite_threads_ended()
         log.debug("opening the database failed", exc_info=True)
         reason = error.orig if isinstance(error, DBAPIError) else error
         url = make_url(settings.database_url).render_as_string(hide_password=True)
         first_line = (str(reason).strip() or type(reason).__name__).splitlines()[0]
         raise ConfigError(f"RUNSBOT_DATABASE_URL {url} cannot be opened: {first_line}") from None
     return store
+
+
+async def _sqlite_threads_ended(timeout: float = 2.0) -> None:
+    """aiosqlite closes a connection that failed to open on the connection's own thread, which
+    then answers on this event loop: wait for it, or it answers a closed loop (a traceback
+    printed at exit). Its threads are the ones named after their target."""
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, timeout)
 
 
 async def serve(settings: Settings, _args: argparse.Namespace) -> int:
