@@ -64,8 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         help="list runs, with the words of /runs (e.g. runsbot runs failed last:7d)",
     )
     runs_parser.add_argument("words", nargs="*", help="statuses, filters and text, as in /runs")
-    runs_parser.add_argument("--tz", help="time zone for days and times (default: this machine's)")
-    runs_parser.add_argument("--limit", type=int, default=20, help="runs per page (default 20)")
+    runs_parser.add_argument(
+        "--tz", type=_zone, help="time zone for days and times (default: this machine's)"
+    )
+    runs_parser.add_argument(
+        "--limit", type=_page_size, default=20, help="runs per page (default 20)"
+    )
     runs_parser.add_argument("--cursor", help="the next page, as printed under the table")
     runs_parser.set_defaults(command=runs)
 
@@ -155,20 +159,32 @@ async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _zone(name: str | None) -> tzinfo:
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SystemExit(
-                f"runsbot: --tz {name!r} is not a time zone name like Europe/Paris"
-            ) from None
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is not a time zone name like Europe/Paris"
+        ) from None
+
+
+def _page_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of runs, 1 or more")
+    return size
+
+
+def _local_zone() -> tzinfo:
     local = datetime.now().astimezone().tzinfo
     return local if local is not None else UTC
 
 
 async def runs(settings: Settings, args: argparse.Namespace) -> int:
-    zone = _zone(args.tz)
+    zone = args.tz or _local_zone()
     try:
         flt = parse_filter(args.words, tz=zone, now=datetime.now(UTC), limit=args.limit)
     except FilterSyntaxError as error:

@@ -101,6 +101,21 @@ def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--limit", "0"], "--limit"),
+        (["--limit", "-1"], "--limit"),
+        (["--tz", "Nowhere/Zone"], "--tz"),
+    ],
+)
+def test_runs_explains_options_it_cannot_read(tmp_path: Path, args: list[str], named: str) -> None:
+    env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
+    result = runsbot("runs", "failed", *args, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"argument {named}:" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
     ("env", "variable"),
     [
         ({"RUNSBOT_PORT": "abc"}, "RUNSBOT_PORT"),
