@@ -157,7 +157,8 @@ class AlertDispatcher:
             for task in cut_off:
                 task.cancel()
             await asyncio.gather(*cut_off, return_exceptions=True)
-        await self._store.release_lease(LEASE, self._holder)
+        async with self._lock:  # a sweep's planning pass ends at its next check
+            await self._store.release_lease(LEASE, self._holder)
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until no worker is busy (for tests and benchmarks)."""
