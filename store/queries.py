@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -327,39 +327,37 @@ def _text_conditions(
     On SQLite, `walk` says how: "matches" looks up every match of the trigram index in the
     table; "index" walks the page order's index and checks each run against the matches;
     "rows" walks it and checks each run's own reference and ID, reading no match list at all.
-    `matches` is the search's matches already materialized once for the whole statement, or
-    already read: their `seq`s.
+    `matches` (with an index query, unless walking rows) is the search's matches materialized
+    once for the whole statement, or already read: their `seq`s.
     """
-    conditions: list[ColumnElement[bool]] = []
-    if dialect == "sqlite" and search is not None:
-        if walk == "rows":
-            for word in flt.words:
-                conditions.append(or_(_glob(Run.reference, word), _glob(Run.id, word)))
-            if flt.reference:
-                conditions.append(_glob(Run.reference, flt.reference))
-            return conditions
-        if search.query is not None:
-            matching: Select[tuple[int]] | Sequence[int]
-            if matches is None:
-                matching = select(runs_search.c.rowid).where(_search_match(search.query))
-            elif isinstance(matches, CTE):
-                matching = select(matches.c.seq)
-            else:
-                matching = matches
-            # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
-            seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
-            conditions.append(seq.in_(matching))
-        # GLOB with each letter in either case: SQLite's LIKE ignores the case of ASCII only.
-        for word in search.scan_words:
-            conditions.append(or_(_glob(Run.reference, word), _glob(Run.id, word)))
-        if search.scan_reference is not None:
-            conditions.append(_glob(Run.reference, search.scan_reference))
-    elif dialect != "sqlite":
+    if dialect != "sqlite":
         # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
-        for word in flt.words:
-            conditions.append(or_(_contains(Run.reference, word), _contains(Run.id, word)))
-        if flt.reference:
-            conditions.append(_contains(Run.reference, flt.reference))
+        return _each_contained(flt.words, flt.reference, _contains)
+    if search is None:
+        return []
+    if walk == "rows":
+        return _each_contained(flt.words, flt.reference, _glob)
+    conditions: list[ColumnElement[bool]] = []
+    if search.query is not None:
+        assert matches is not None, "list_runs reads the matches, or materializes them, first"
+        matching = select(matches.c.seq) if isinstance(matches, CTE) else matches
+        # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
+        seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
+        conditions.append(seq.in_(matching))
+    # Words the index cannot answer: a GLOB with each letter in either case (SQLite's LIKE
+    # ignores the case of ASCII only).
+    return conditions + _each_contained(search.scan_words, search.scan_reference, _glob)
+
+
+def _each_contained(
+    words: Sequence[str],
+    reference: str | None,
+    contains: Callable[[Any, str], ColumnElement[bool]],
+) -> list[ColumnElement[bool]]:
+    """Each word in the reference or the run ID, and `reference` in the reference."""
+    conditions = [or_(contains(Run.reference, word), contains(Run.id, word)) for word in words]
+    if reference:
+        conditions.append(contains(Run.reference, reference))
     return conditions
 
 
