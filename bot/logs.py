@@ -32,12 +32,14 @@ def redact(message: str) -> str:
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message in _EXPECTED:
-            return False
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+def _unexpected(record: logging.LogRecord) -> bool:
+    return record.getMessage() not in _EXPECTED
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -45,6 +47,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s")
     formatter.converter = time.gmtime  # log times in UTC, whatever the server's zone
     handler.setFormatter(formatter)
+    handler.addFilter(_unexpected)
     handler.addFilter(RedactSecrets())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # Routine chatter of libraries: only their warnings reach the log.
