@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -72,10 +73,10 @@ class Settings(BaseSettings):
 
     @field_validator("slack_api_url")
     @classmethod
-    def _trailing_slash(cls, value: str) -> str:
-        if "@" in value.split("://", 1)[-1].split("/", 1)[0]:
-            # slack_sdk refuses credentials in the URL beside its token header, and they
-            # would be logged with the URL.
+    def _slack_api_url(cls, value: str) -> str:
+        # slack_sdk refuses credentials in the URL beside its token header; they would also
+        # be logged with the URL.
+        if urlsplit(value).username is not None:
             raise ValueError("should not carry a user or password: use a proxy that needs none")
         # slack_sdk joins base_url and method name as plain strings.
         return value if value.endswith("/") else value + "/"
