@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
+from store.database import SchemaUpgrade
 from store.filters import FilterSyntaxError, parse_filter
 from store.queries import InvalidCursor, RunPage
 from store.run_store import RunStore
@@ -81,20 +83,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def shown_database(url: str) -> str:
+    """The database URL as it may be shown: its password hidden, and a relative SQLite
+    file's absolute path after it (relative to the folder the command ran in)."""
+    parsed = make_url(url)
+    shown, file = parsed.render_as_string(hide_password=True), parsed.database
+    if parsed.get_backend_name() == "sqlite" and file and not Path(file).is_absolute():
+        return f"{shown} ({Path(file).resolve()})"
+    return shown
+
+
+def say_database(settings: Settings) -> None:
+    """One line on stderr naming the database a command used; stdout stays its answer."""
+    print(f"database: {shown_database(settings.database_url)}", file=sys.stderr)
+
+
+def schema_sentence(schema: SchemaUpgrade) -> str:
+    if schema.before is None:
+        return f"schema created at revision {schema.after}"
+    if schema.before == schema.after:
+        return f"schema is current at revision {schema.after}"
+    return f"schema migrated from revision {schema.before} to {schema.after}"
+
+
 async def upgraded(store: RunStore, settings: Settings) -> RunStore:
-    """The store with its schema migrated; a database that cannot be opened is a ConfigError
-    naming RUNSBOT_DATABASE_URL (its password hidden), with the reason in one line."""
+    """The store with its schema migrated, or the ConfigError of `upgrade_schema`."""
+    await upgrade_schema(store, settings)
+    return store
+
+
+async def upgrade_schema(store: RunStore, settings: Settings) -> SchemaUpgrade:
+    """Create or migrate the store's schema; a database that cannot be opened is a
+    ConfigError naming RUNSBOT_DATABASE_URL (its password hidden), with the reason in one
+    line, and the store is closed."""
     try:
-        await store.upgrade()
+        return await store.upgrade()
     except Exception as error:
         await store.close()
         await _sqlite_threads_ended()
         log.debug("opening the database failed", exc_info=True)
         reason = error.orig if isinstance(error, DBAPIError) else error
-        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        url = shown_database(settings.database_url)
         first_line = (str(reason).strip() or type(reason).__name__).splitlines()[0]
         raise ConfigError(f"RUNSBOT_DATABASE_URL {url} cannot be opened: {first_line}") from None
-    return store
 
 
 async def _sqlite_threads_ended(timeout: float = 2.0) -> None:
@@ -153,9 +184,11 @@ def _bound(runner: web.AppRunner) -> list[tuple[str, int]]:
 
 
 async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    store = await upgraded(RunStore.open(settings.database_url), settings)
+    store = RunStore.open(settings.database_url)
+    schema = await upgrade_schema(store, settings)
     await store.close()
-    print("schema is up to date")
+    say_database(settings)
+    print(schema_sentence(schema))
     return 0
 
 
@@ -202,6 +235,7 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     finally:
         await store.close()
+    say_database(settings)
     print(format_page(page, zone))
     return 0
 
@@ -242,6 +276,7 @@ async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from store.demo import fill_demo_data
 
     store = await upgraded(RunStore.open(settings.database_url), settings)
+    say_database(settings)
     try:
         started = asyncio.get_running_loop().time()
         made = await fill_demo_data(store, runs=args.runs, days=args.days, seed=args.seed)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -49,13 +51,29 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """What `upgrade` found and left: the schema's revision before (None: there was no
+    schema) and after."""
+
+    before: str | None
+    after: str | None
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection, revision: str) -> SchemaUpgrade:
+    before = _revision(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
+    return SchemaUpgrade(before, _revision(connection))
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Create or migrate the schema to the newest revision; safe to run at every start."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaUpgrade:
+    """Create or migrate the schema to `revision` (the newest by default); safe to run at
+    every start. Says which revision the schema was at and is at now."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        return await connection.run_sync(_upgrade, revision)

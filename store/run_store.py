@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from store import outbox, queries
-from store.database import create_engine, upgrade
+from store.database import SchemaUpgrade, create_engine, upgrade
 from store.filters import RunFilter
 from store.ids import new_run_id
 from store.models import Note, ReportEvent, Run, Workflow
@@ -141,9 +141,9 @@ class RunStore:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    async def upgrade(self) -> None:
-        """Create or migrate the schema to the newest revision."""
-        await upgrade(self.engine)
+    async def upgrade(self) -> SchemaUpgrade:
+        """Create or migrate the schema to the newest revision; says from which revision."""
+        return await upgrade(self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()

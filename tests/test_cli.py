@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import socket
 import subprocess
@@ -10,9 +11,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from alembic.script import ScriptDirectory
 
+from bot.cli import shown_database
+from store.database import SchemaUpgrade, alembic_config, create_engine, upgrade
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.support.postgres import PostgresServer
 from tests.support.process import RUNSBOT, serve_env, start_serve
+
+MIGRATIONS = ScriptDirectory.from_config(alembic_config())
+HEAD = MIGRATIONS.get_current_head()
 
 REPORT = {
     "id": "run_cli1",
@@ -170,11 +178,59 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = runsbot("db", "upgrade", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "fresh.db").exists()
+    assert result.stdout == f"schema created at revision {HEAD}\n"
+    assert result.stderr == f"database: sqlite+aiosqlite:///{tmp_path}/fresh.db\n"
     again = runsbot("db", "upgrade", env=env, cwd=tmp_path)
     assert again.returncode == 0
+    assert again.stdout == f"schema is current at revision {HEAD}\n"
+
+
+async def test_db_upgrade_migrates_a_schema_at_an_older_revision(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    older = MIGRATIONS.get_revision(HEAD).down_revision
+    assert isinstance(older, str)
+    engine = create_engine(url)
+    assert await upgrade(engine, older) == SchemaUpgrade(before=None, after=older)
+    await engine.dispose()
+    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"schema migrated from revision {older} to {HEAD}\n"
+
+
+@pytest.mark.postgres
+def test_db_upgrade_names_the_database_with_its_password_hidden(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    # The test server trusts every local connection, so any password is let in.
+    plain = postgres.create_database()
+    url = plain.replace(f"{postgres.user}@", f"{postgres.user}:pw-s3cret@")
+    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"database: {plain.replace('@', ':***@')}\n"
+    assert result.stdout == f"schema created at revision {HEAD}\n"
+    assert "pw-s3cret" not in result.stdout + result.stderr
 
 
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("RUNSBOT_ALERT_CHANNEL=alerts\n")
     result = runsbot("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2 and "RUNSBOT_ALERT_CHANNEL" in result.stderr
+
+
+async def test_demo_data_and_runs_name_the_database_they_used(tmp_path: Path) -> None:
+    env = {"RUNSBOT_DATABASE_URL": "sqlite+aiosqlite:///runs.db"}  # relative to where it runs
+    said = f"database: sqlite+aiosqlite:///runs.db ({(tmp_path / 'runs.db').resolve()})"
+    made = runsbot("demo-data", "--runs", "30", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert re.fullmatch(r"made 30 runs in \d+\.\d s\n", made.stdout)
+    assert made.stderr == said + "\n"
+    listed = runsbot("runs", "--limit", "5", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr == said + "\n"
+    assert listed.stdout.splitlines()[0].split()[:2] == ["STATUS", "STARTED"]
+    assert "database" not in listed.stdout  # the table stays parseable
+
+
+def test_a_database_is_shown_with_its_password_hidden() -> None:
+    shown = shown_database("postgresql+asyncpg://runsbot:pw-s3cret@db.internal:5432/runs")
+    assert shown == "postgresql+asyncpg://runsbot:***@db.internal:5432/runs"
