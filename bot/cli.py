@@ -14,6 +14,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import tzlocal
+import wcwidth
 from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -212,8 +214,13 @@ def _page_size(text: str) -> int:
 
 
 def _local_zone() -> tzinfo:
-    local = datetime.now().astimezone().tzinfo
-    return local if local is not None else UTC
+    """This machine's zone by its name (TZ, else /etc/localtime), so that each time gets
+    its own daylight saving offset; a TZ that names no zone gives today's offset."""
+    try:
+        return tzlocal.get_localzone()
+    except ZoneInfoNotFoundError:
+        local = datetime.now().astimezone().tzinfo
+        return local if local is not None else UTC
 
 
 async def runs(settings: Settings, args: argparse.Namespace) -> int:
@@ -240,13 +247,23 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# Control characters in an engine's text would move the terminal's cursor or restyle it.
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+
+
 def _cell(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """`text` on one line, cut to `width` terminal columns (CJK and emoji take two) with
+    an ellipsis."""
+    text = " ".join(text.translate(_CONTROLS).split())
+    if wcwidth.width(text) <= width:
+        return text
+    # clip() puts a space where it had to cut a wide character in half.
+    return wcwidth.clip(text, 0, width - 1).rstrip() + "…"
 
 
 def format_page(page: RunPage, zone: tzinfo) -> str:
-    """A plain-text table of one page of runs, times in `zone`."""
+    """A plain-text table of one page of runs, aligned in a terminal, times in `zone`
+    (named in the line under the table)."""
     if not page.runs:
         return "No runs matched."
     header = ("STATUS", "STARTED", "WORKFLOW", "REFERENCE", "RUN ID", "NOTES")
@@ -261,11 +278,14 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
         )
         for run in page.runs
     ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    widths = [max(wcwidth.width(row[i]) for row in (header, *rows)) for i in range(len(header))]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        "  ".join(
+            wcwidth.ljust(cell, width) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
         for row in (header, *rows)
     ]
+    lines.append(f"times in {zone}")
     lines.append(f"{len(page.runs)} of {page.total} runs")
     if page.next_cursor:
         lines.append(f"next page: --cursor {page.next_cursor}")

@@ -8,13 +8,17 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+import wcwidth
 from alembic.script import ScriptDirectory
 
 from bot.cli import shown_database
 from store.database import SchemaUpgrade, alembic_config, create_engine, upgrade
+from store.reports import RunReport
+from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.process import RUNSBOT, serve_env, start_serve
@@ -215,6 +219,109 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("RUNSBOT_ALERT_CHANNEL=alerts\n")
     result = runsbot("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2 and "RUNSBOT_ALERT_CHANNEL" in result.stderr
+
+
+async def stored(url: str, *reports: dict[str, Any]) -> None:
+    """The reports, stored as the API stores them."""
+    store = RunStore.open(url)
+    await store.upgrade()
+    outcomes = await store.report_runs([RunReport.model_validate(report) for report in reports])
+    await store.close()
+    assert [outcome.error for outcome in outcomes] == [None] * len(reports)
+
+
+def finished(run_id: str, reference: str, started_at: str, **workflow: str) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "workflow": {**REPORT["workflow"], **workflow},
+        "reference": reference,
+        "status": "finished",
+        "started_at": started_at,
+    }
+
+
+def columns(line: str) -> list[tuple[int, str]]:
+    """Each cell of a table line with the terminal column it starts at."""
+    cells, at = [], 0
+    for cell in re.split(r" {2,}", line):
+        at = line.index(cell, at)
+        cells.append((wcwidth.width(line[:at]), cell))
+        at += len(cell)
+    return cells
+
+
+REFERENCES = {
+    "run_cjk": "株式会社トヨタ自動車 — 更新 2027",
+    "run_emoji": "🚀 Launch ✅ done 👩‍💻 🇫🇷",
+    "run_long": "Société Générale — " + "renewal of the enterprise plan " * 4,
+    "run_long_cjk": "日本語のテキスト" * 8,
+    "run_control": "Evil\x1b[2J\x07 Corp",
+}
+
+
+async def test_the_runs_table_stays_aligned_with_cjk_emoji_and_long_text(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/runs.db"
+    await stored(
+        url,
+        *(
+            finished(run_id, reference, f"2026-11-20T10:0{minute}:00Z")
+            for minute, (run_id, reference) in enumerate(REFERENCES.items())
+        ),
+        finished(
+            "run_wide_workflow",
+            "Order 1",
+            "2026-11-20T09:00:00Z",
+            id="kintone-freee",
+            source="kintone 顧客",
+            destination="freee 会計",
+        ),
+    )
+    env = {"RUNSBOT_DATABASE_URL": url}
+    listed = runsbot("runs", "--tz", "Asia/Tokyo", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()[: len(REFERENCES) + 2]
+    assert listed.stdout.splitlines()[len(REFERENCES) + 2 :] == [
+        "times in Asia/Tokyo",
+        f"{len(REFERENCES) + 1} of {len(REFERENCES) + 1} runs",
+    ]
+    starts = [start for start, _ in columns(header)]
+    assert [cell for _, cell in columns(header)] == [
+        "STATUS", "STARTED", "WORKFLOW", "REFERENCE", "RUN ID", "NOTES"
+    ]  # fmt: skip
+    shown = {}
+    for row in rows:
+        cells = columns(row)
+        assert [start for start, _ in cells] == starts, row
+        assert cells[1][1].startswith("2026-11-20 1") and cells[5][1] == "0"
+        shown[cells[4][1]] = cells[3][1]
+    assert shown["run_wide_workflow"] == "Order 1"
+    assert any(cell == "kintone 顧客 → freee 会計" for row in rows for _, cell in columns(row))
+    for run_id in ("run_cjk", "run_emoji"):
+        assert shown[run_id] == REFERENCES[run_id]  # whole: within 40 columns
+    for run_id in ("run_long", "run_long_cjk"):
+        cut = shown[run_id]
+        assert cut.endswith("…") and REFERENCES[run_id].startswith(cut[:-1]), cut
+        assert 38 <= wcwidth.width(cut) <= 40  # cut by columns, not characters
+    assert shown["run_control"] == "Evil [2J Corp"  # nothing reaches the terminal as a control
+    assert "\x1b" not in listed.stdout
+
+
+async def test_runs_shows_times_in_the_machines_zone_by_name_with_its_daylight_saving(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/runs.db"
+    await stored(
+        url,
+        finished("run_summer", "July deal", "2026-07-01T10:00:00Z"),
+        finished("run_winter", "January deal", "2026-01-15T10:00:00Z"),
+    )
+    env = {"RUNSBOT_DATABASE_URL": url, "TZ": "Europe/Paris"}
+    listed = runsbot("runs", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    _, summer, winter, zone, _ = listed.stdout.splitlines()
+    assert "2026-07-01 12:00" in summer and "run_summer" in summer  # CEST, UTC+2
+    assert "2026-01-15 11:00" in winter and "run_winter" in winter  # CET, UTC+1
+    assert zone == "times in Europe/Paris"
 
 
 async def test_demo_data_and_runs_name_the_database_they_used(tmp_path: Path) -> None:
