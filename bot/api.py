@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -127,15 +129,47 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# Pydantic's error types in the API's own words, for "<field>: <sentence>"; the
+# placeholders are the error's ctx. Our validators' ValueErrors are already worded so.
+_SENTENCES = {
+    "missing": "is required",
+    "model_type": "should be a JSON object",
+    "model_attributes_type": "should be a JSON object",
+    "dict_type": "should be a JSON object",
+    "list_type": "should be a JSON array",
+    "string_type": "should be a string",
+    "string_too_short": "should be at least {min_length} characters",
+    "string_too_long": "should be at most {max_length} characters",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+}
+ID_RULE = "should be 1 to 64 characters of A-Z a-z 0-9 _ . : -"
+
+
+def _sentence(error: ErrorDetails) -> str:
+    kind, context = error["type"], error.get("ctx", {})
+    if kind in ("enum", "literal_error"):  # expected: "'a', 'b' or 'c'"
+        allowed = re.findall(r"'([^']*)'", context["expected"]) or [context["expected"]]
+        return "should be one of " + ", ".join(allowed)
+    if kind == "string_too_short" and context["min_length"] == 1:
+        return "should not be empty"
+    if kind == "string_pattern_mismatch" and context["pattern"] == RUN_ID_PATTERN:
+        return ID_RULE
+    if kind in _SENTENCES:
+        return _SENTENCES[kind].format(**context)
+    # Any other type: pydantic's "Input should be …" read as our "should be …".
+    return error["msg"].removeprefix("Value error, ").removeprefix("Input ").removeprefix("String ")
+
+
 def validation_error(error: ValidationError, prefix: str = "") -> ApiError:
+    """The first error as "<field>: <what it should be>"; in a batch, `field` has the
+    report's `runs.N.` prefix and the sentence names the field within the report."""
     first = error.errors(include_url=False)[0]
-    field = prefix + field_path(first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "missing":
-        message = "is required"
-    elif first["type"] == "model_type":
-        message = "should be a JSON object"
-    return ApiError(422, f"{field}: {message}" if field else message, field or None)
+    path, sentence = field_path(first["loc"]), _sentence(first)
+    message = f"{path}: {sentence}" if path else f"the request body {sentence}"
+    return ApiError(422, message, (prefix + path) or None)
 
 
 def parse_report(body: Any, prefix: str = "") -> RunReport:

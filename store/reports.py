@@ -30,7 +30,7 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 def parse_rfc3339(value: object) -> datetime:
     """An RFC 3339 timestamp with an offset (`Z` or `+02:00`), as an aware UTC datetime."""
     if not isinstance(value, str):
-        raise ValueError("must be an RFC 3339 time string like 2026-11-20T10:02:03Z")
+        raise ValueError("should be an RFC 3339 time like 2026-11-20T10:02:03Z")
     try:
         return filters.parse_rfc3339(value.strip())
     except ValueError as problem:
@@ -96,7 +96,7 @@ class RunReport(_Strict):
     @classmethod
     def _payload_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and len(orjson.dumps(value)) > MAX_PAYLOAD_BYTES:
-            raise ValueError("payload is over 256 KiB encoded")
+            raise ValueError("should be at most 256 KiB as JSON")
         return value
 
 
@@ -112,7 +112,7 @@ class ReportRejected(ValueError):
 def check_report(report: RunReport) -> None:
     """Rules that span fields; raises ReportRejected."""
     if report.status is RunStatus.FAILED and not (report.error and report.error.message):
-        raise ReportRejected("a failed run needs error.message", "error.message")
+        raise ReportRejected("error.message: is required when status is failed", "error.message")
 
 
 @dataclass(frozen=True)

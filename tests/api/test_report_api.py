@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
+from bot.api import ID_RULE
 from store.run_store import RunStore
 from tests.conftest import API_TOKEN
 from tests.support.snapshot import snapshot
@@ -259,6 +261,98 @@ async def test_invalid_reports_are_422_naming_the_field_and_change_nothing(
     assert error.get("field") == field
     assert isinstance(error["error"], str) and error["error"]
     assert await snapshot(store) == before
+
+
+# Every 422 says "<field>: <what it should be>", in the API's words, never pydantic's.
+SENTENCES: list[tuple[str, Any, str]] = [
+    ("no workflow", _without("workflow"), "workflow: is required"),
+    ("workflow not an object", {**FAILED, "workflow": "x"}, "workflow: should be a JSON object"),
+    ("reference over 255", {**FAILED, "reference": "é" * 256}, "reference: should be at most 255 characters"),
+    ("reference blank", {**FAILED, "reference": "  "}, "reference: should not be empty"),
+    ("reference a number", {**FAILED, "reference": 42}, "reference: should be a string"),
+    (
+        "unknown status",
+        {**FAILED, "status": "exploded"},
+        "status: should be one of pending, running, finished, failed, skipped",
+    ),
+    ("run ID outside the characters", {**FAILED, "id": "run/../x"}, f"id: {ID_RULE}"),
+    ("run ID too long", {**FAILED, "id": "r" * 65}, f"id: {ID_RULE}"),
+    ("workflow ID outside the characters", {**FAILED, "workflow": {"id": "a b"}}, f"workflow.id: {ID_RULE}"),
+    ("payload not an object", {**FAILED, "payload": [1, 2, 3]}, "payload: should be a JSON object"),
+    (
+        "payload over 256 KiB",
+        {**FAILED, "payload": {"blob": "x" * 262_144}},
+        "payload: should be at most 256 KiB as JSON",
+    ),
+    ("steps not a list", {**FAILED, "steps": {"name": "x"}}, "steps: should be a JSON array"),
+    ("step without name", {**FAILED, "steps": [{"status": "failed"}]}, "steps.0.name: is required"),
+    (
+        "time not a string",
+        {**FAILED, "started_at": 1763632923},
+        "started_at: should be an RFC 3339 time like 2026-11-20T10:02:03Z",
+    ),
+    (
+        "failed without error.message",
+        {**FAILED, "error": {"step": "Create"}},
+        "error.message: is required when status is failed",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "body", "sentence"), SENTENCES, ids=[s[0] for s in SENTENCES])
+async def test_a_422_names_the_field_and_says_what_it_should_be(
+    api: Client, case: str, body: Any, sentence: str
+) -> None:
+    status, error = await post(api, body)
+    assert (status, error["error"]) == (422, sentence)
+    # In a batch, the same sentence; the field adds the report's place.
+    first = {**FAILED, "id": "run_first", "event_id": "evt-first"}
+    status, batch = await post(api, {"runs": [first, body]}, "/api/v1/runs/batch")
+    assert batch["results"][0]["status"] == 201
+    rejected = batch["results"][1]
+    assert (rejected["status"], rejected["error"]) == (422, sentence)
+    assert rejected["field"] == f"runs.1.{error['field']}"
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "status", "field"), REJECTED, ids=[case[0] for case in REJECTED]
+)
+async def test_no_422_speaks_in_pydantic_s_words(
+    api: Client, case: str, body: Any, status: int, field: str | None
+) -> None:
+    _, error = await post(api, body)
+    assert not re.search(
+        r"Input should|String should|Field required|Value error|dictionary|instance of",
+        error["error"],
+    ), error["error"]
+
+
+async def test_notes_and_workflows_are_refused_in_the_same_words(api: Client) -> None:
+    await post(api, FAILED)
+    notes = f"/api/v1/runs/{FAILED['id']}/notes"
+    refused = [
+        (api.post(notes, json={"author": " ", "text": "t"}), "author: should not be empty"),
+        (api.post(notes, json={"text": "t"}), "author: is required"),
+        (
+            api.post(notes, json={"author": "ana", "text": "t" * 3001}),
+            "text: should be at most 3000 characters",
+        ),
+        (api.post(notes, json=["t"]), "the request body should be a JSON object"),
+        (
+            api.put("/api/v1/workflows/new-one", json={"destination": "B"}),
+            "source: is required",
+        ),
+        (
+            api.put(
+                "/api/v1/workflows/new-one",
+                json={"source": "A", "destination": "B", "trigger_url": "ftp://engine"},
+            ),
+            "trigger_url: should be an http:// or https:// URL",
+        ),
+    ]
+    for request, sentence in refused:
+        response = await request
+        assert (response.status, (await response.json())["error"]) == (422, sentence)
 
 
 async def test_a_body_that_is_not_json_is_400_and_changes_nothing(
