@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -353,6 +355,23 @@ async def test_notes_and_workflows_are_refused_in_the_same_words(api: Client) ->
     for request, sentence in refused:
         response = await request
         assert (response.status, (await response.json())["error"]) == (422, sentence)
+
+
+README = Path(__file__).parents[2] / "README.md"
+# `curl … $RUNSBOT/api/v1/runs[/batch] -H "$AUTH" -d '<body>'`, as the README writes it.
+README_REPORT = re.compile(
+    r"curl -s -X POST \$RUNSBOT(/api/v1/runs(?:/batch)?) -H \"\$AUTH\" -d '(.*?)'", re.DOTALL
+)
+
+
+async def test_the_readme_s_reports_are_taken_as_written(api: Client) -> None:
+    examples = README_REPORT.findall(README.read_text())
+    assert sorted(path for path, _ in examples) == ["/api/v1/runs", "/api/v1/runs/batch"]
+    for path, body in examples:
+        status, answer = await post(api, json.loads(body), path)
+        assert status == (200 if path.endswith("batch") else 201), answer
+        for result in answer.get("results", []):
+            assert (result["status"], result["error"]) == (201, None)
 
 
 async def test_a_body_that_is_not_json_is_400_and_changes_nothing(
