@@ -295,9 +295,8 @@ async def report_run(request: web.Request) -> web.Response:
     report = parse_report(await read_json(request, MAX_BODY))
     (outcome,) = await request.app[STORE].report_runs([report])
     request.app[METRICS].reports.labels(outcome.result.value).inc()
-    if outcome.result is ReportResult.REJECTED:
-        assert outcome.error is not None
-        raise ApiError(422, outcome.error.message, outcome.error.field)
+    if (refusal := _refusal(outcome)) is not None:
+        raise refusal
     return json_response(
         reported_run_json(outcome), 201 if outcome.result is ReportResult.CREATED else 200
     )
@@ -322,25 +321,32 @@ async def report_batch(request: web.Request) -> web.Response:
     outcomes = await request.app[STORE].report_runs([report for _, report in valid])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         request.app[METRICS].reports.labels(outcome.result.value).inc()
-        if outcome.result is ReportResult.REJECTED:
-            assert outcome.error is not None
-            field = f"runs.{index}.{outcome.error.field}" if outcome.error.field else None
-            results[index] = _batch_rejection(
-                items[index], ApiError(422, outcome.error.message, field)
-            )
+        if (refusal := _refusal(outcome, f"runs.{index}.")) is not None:
+            results[index] = _batch_rejection(items[index], refusal)
         else:
             status = 201 if outcome.result is ReportResult.CREATED else 200
             results[index] = {"id": outcome.run_id, "status": status, "error": None}
     return json_response({"results": results})
 
 
+def _refusal(outcome: ReportOutcome, prefix: str = "") -> ApiError | None:
+    """Why the store did not take a report: 422, or 409 with the run its event_id was used for."""
+    if outcome.error is None:
+        return None
+    field = prefix + outcome.error.field if outcome.error.field else None
+    if outcome.result is ReportResult.CONFLICT:
+        return ApiError(409, outcome.error.message, field, run=reported_run_json(outcome))
+    return ApiError(422, outcome.error.message, field)
+
+
 def _batch_rejection(item: Any, error: ApiError) -> dict[str, Any]:
     run_id = item.get("id") if isinstance(item, dict) else None
     return {
         "id": run_id if isinstance(run_id, str) else None,
-        "status": 422,
+        "status": error.status,
         "error": error.message,
         "field": error.field,
+        **error.extra,
     }
 
 

@@ -51,12 +51,15 @@ class ReportResult(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     DUPLICATE = "duplicate"
+    # The event_id was already used for another run: an engine bug, shown and not stored.
+    CONFLICT = "conflict"
     REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    """What became of one report; `run` is the stored run unless it was rejected."""
+    """What became of one report. `run` is the stored run unless it was rejected; for a
+    conflict it is the run the event_id was used for (`run_id`), and `error` says so."""
 
     result: ReportResult
     run_id: str | None
@@ -638,21 +641,20 @@ async def _apply_reports(
     states: dict[str, RunState] = {run_id: state for run_id, (_, state) in loaded.stored.items()}
     first_seen: dict[str, datetime] = {}
     new_events: dict[str, str] = {}
-    # Per report: (result, run ID) unless rejected.
-    results: list[tuple[ReportResult, str] | ReportRejected] = []
+    # Per report: what became of it, the run it answers with (none when rejected), and why not.
+    results: list[tuple[ReportResult, str | None, ReportRejected | None]] = []
     for report, received_at in items:
         if report.event_id is not None:
-            # A repeated event_id changes nothing and answers with the run it named.
             named = loaded.seen_events.get(report.event_id) or new_events.get(report.event_id)
             if named is not None:
-                results.append((ReportResult.DUPLICATE, named))
+                results.append(_repeated_event(report, report.event_id, named))
                 continue
         run_id = report.id or new_run_id()
         try:
             check_report(report)
             state = _fold(run_id, states.get(run_id), report, received_at, workflows)
         except ReportRejected as rejected:
-            results.append(rejected)
+            results.append((ReportResult.REJECTED, None, rejected))
             continue
         workflows.apply(report, received_at)
         is_new = run_id not in states
@@ -661,13 +663,31 @@ async def _apply_reports(
         states[run_id] = state
         if report.event_id is not None:
             new_events[report.event_id] = run_id
-        results.append((ReportResult.CREATED if is_new else ReportResult.UPDATED, run_id))
+        results.append((ReportResult.CREATED if is_new else ReportResult.UPDATED, run_id, None))
 
     await _write_changes(connection, items, loaded, states, first_seen, new_events)
     queued = await _follow_status_changes(
         session, loaded.stored, states, loaded.retry_of, routing, now
     )
     return _outcomes(items, results, states, workflows), queued
+
+
+def _repeated_event(
+    report: RunReport, event_id: str, named: str
+) -> tuple[ReportResult, str, ReportRejected | None]:
+    """A repeated event_id changes nothing: for the run it named it answers with that run; a
+    report naming another run is a conflict, so that the engine's bug is shown, not hidden."""
+    if report.id is None or report.id == named:
+        return ReportResult.DUPLICATE, named, None
+    return (
+        ReportResult.CONFLICT,
+        named,
+        ReportRejected(
+            f"event_id {event_id} was already used for run {named}, not {report.id}: "
+            "give each report its own event_id",
+            "event_id",
+        ),
+    )
 
 
 async def _write_changes(
@@ -760,22 +780,21 @@ _UPDATE_RUN_BY_SEQ = update(Run).where(Run.seq == bindparam("stored_seq"))
 
 def _outcomes(
     items: list[tuple[RunReport, datetime]],
-    results: list[tuple[ReportResult, str] | ReportRejected],
+    results: list[tuple[ReportResult, str | None, ReportRejected | None]],
     states: dict[str, RunState],
     workflows: _WorkflowChanges,
 ) -> list[ReportOutcome]:
     """Outcomes show the run and its workflow as this batch left them."""
     infos: dict[str, WorkflowInfo] = {}
     outcomes = []
-    for (report, _), result in zip(items, results, strict=True):
-        if isinstance(result, ReportRejected):
-            outcomes.append(ReportOutcome(ReportResult.REJECTED, report.id, error=result))
+    for (report, _), (kind, run_id, error) in zip(items, results, strict=True):
+        if run_id is None:
+            outcomes.append(ReportOutcome(kind, report.id, error=error))
             continue
-        kind, run_id = result
         state = states[run_id]
         if state.workflow_id not in infos:
             infos[state.workflow_id] = workflows.info(state.workflow_id)
-        outcomes.append(ReportOutcome(kind, run_id, state, infos[state.workflow_id]))
+        outcomes.append(ReportOutcome(kind, run_id, state, infos[state.workflow_id], error))
     return outcomes
 
 

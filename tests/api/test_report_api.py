@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -13,7 +14,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.api import ID_RULE
-from store.run_store import RunStore
+from store.filters import RunFilter
+from store.reports import RunReport
+from store.run_store import ReportResult, RunStore
 from tests.conftest import API_TOKEN
 from tests.support.snapshot import snapshot
 
@@ -52,6 +55,12 @@ FAILED = {
 async def post(api: Client, body: Any, path: str = "/api/v1/runs") -> tuple[int, Any]:
     response = await api.post(path, json=body)
     return response.status, await response.json()
+
+
+async def get_run(api: Client, run_id: str) -> Any:
+    response = await api.get(f"/api/v1/runs/{run_id}")
+    assert response.status == 200
+    return await response.json()
 
 
 async def test_a_report_creates_the_run_and_returns_it(api: Client) -> None:
@@ -100,20 +109,19 @@ async def test_a_repeated_event_id_answers_200_and_changes_nothing(
     "repeat",
     [
         {"id": None},  # no run ID: runsbot made the first one's
-        {"id": "run_other"},  # a run ID the store does not hold
-        {"id": "run_known"},  # another stored run
+        {},  # the same run ID (filled in below)
     ],
-    ids=["no-id", "unknown-id", "other-run"],
+    ids=["no-id", "same-id"],
 )
 async def test_a_repeated_event_id_answers_with_the_run_it_named(
     api: Client, store: RunStore, repeat: dict[str, Any]
 ) -> None:
-    await post(api, {**FAILED, "id": "run_known", "event_id": "evt-known"})
     first_status, first = await post(api, {**FAILED, "id": None})
+    repeat = {"id": first["id"], **repeat}
     before = await snapshot(store)
     status, run = await post(api, {**FAILED, **repeat, "status": "finished"})
     assert (first_status, status) == (201, 200)
-    assert run["id"] == first["id"] and run["status"] == "failed"
+    assert run == first
     assert await snapshot(store) == before
     # In a batch too, twice over: each answer names the run the event made.
     batch = {"runs": [{**FAILED, **repeat}, {**FAILED, "id": None, "event_id": "evt-new"}] * 2}
@@ -123,6 +131,104 @@ async def test_a_repeated_event_id_answers_with_the_run_it_named(
     assert ids[0] == ids[2] == first["id"] and ids[1] == ids[3] != first["id"]
     for run_id in ids:
         assert (await api.get(f"/api/v1/runs/{run_id}")).status == 200
+
+
+@pytest.mark.parametrize(
+    "other_id",
+    ["run_other", "run_known"],  # a run ID the store does not hold; another stored run
+    ids=["unknown-id", "other-run"],
+)
+async def test_an_event_id_used_for_another_run_is_409_naming_that_run(
+    api: Client, store: RunStore, other_id: str
+) -> None:
+    await post(api, {**FAILED, "id": "run_known", "event_id": "evt-known"})
+    _, first = await post(api, FAILED)
+    before = await snapshot(store)
+    status, error = await post(api, {**FAILED, "id": other_id, "status": "finished"})
+    assert (status, error["field"]) == (409, "event_id")
+    assert error["error"] == (
+        f"event_id evt-77 was already used for run run_2Q8acme, not {other_id}: "
+        "give each report its own event_id"
+    )
+    assert error["run"] == first  # the run it was used for, as a 200 answer shows it
+    assert await snapshot(store) == before
+    # In a batch it falls alone, and the others stand.
+    batch = {
+        "runs": [
+            {**FAILED, "id": other_id, "status": "finished"},
+            {**FAILED, "id": "run_new", "event_id": "evt-new"},
+        ]
+    }
+    status, body = await post(api, batch, "/api/v1/runs/batch")
+    conflict, created = body["results"]
+    assert status == 200 and created == {"id": "run_new", "status": 201, "error": None}
+    assert conflict == {
+        "id": other_id,
+        "status": 409,
+        "error": error["error"],
+        "field": "runs.0.event_id",
+        "run": first,
+    }
+    assert (await api.get(f"/api/v1/runs/{other_id}")).status == (
+        200 if other_id == "run_known" else 404
+    )
+    assert (await get_run(api, "run_2Q8acme"))["status"] == "failed"
+
+
+async def test_an_event_id_used_twice_in_one_batch_for_two_runs_is_409_the_second_time(
+    api: Client, store: RunStore
+) -> None:
+    first = {**FAILED, "id": "run_a", "event_id": "evt-same"}
+    second = {**FAILED, "id": "run_b", "event_id": "evt-same", "reference": "Other deal"}
+    again = {**FAILED, "id": None, "event_id": "evt-same", "status": "finished"}
+    status, body = await post(api, {"runs": [first, second, again]}, "/api/v1/runs/batch")
+    created, conflict, repeated = body["results"]
+    assert (created["status"], created["id"]) == (201, "run_a")
+    assert (conflict["status"], conflict["id"]) == (409, "run_b")
+    assert conflict["field"] == "runs.1.event_id"
+    assert conflict["error"].startswith("event_id evt-same was already used for run run_a, ")
+    assert conflict["run"]["id"] == "run_a" and conflict["run"]["reference"] == FAILED["reference"]
+    assert (repeated["status"], repeated["id"]) == (200, "run_a")
+    assert (await api.get("/api/v1/runs/run_b")).status == 404
+    assert (await get_run(api, "run_a"))["status"] == "failed"
+    listed = await (await api.get("/api/v1/runs")).json()
+    assert [run["id"] for run in listed["runs"]] == ["run_a"]
+
+
+async def test_replicas_racing_to_use_one_event_id_for_two_runs_store_one(
+    database_url: str,
+) -> None:
+    """Two stores on one database (as two replicas): the event_id's uniqueness is the
+    database's, so whichever commits second is told it is a conflict, and nothing is lost."""
+    replicas = [RunStore.open(database_url) for _ in range(2)]
+    try:
+        batches = [
+            [
+                RunReport.model_validate({**FAILED, "id": f"run_{side}{n}", "event_id": f"evt-{n}"})
+                for n in range(30)
+            ]
+            for side in "ab"
+        ]
+        results = await asyncio.gather(
+            *(replica.report_runs(batch) for replica, batch in zip(replicas, batches, strict=True))
+        )
+        for n, pair in enumerate(zip(*results, strict=True)):
+            kinds = sorted(outcome.result for outcome in pair)
+            assert kinds == [ReportResult.CONFLICT, ReportResult.CREATED], (n, kinds)
+            stored = next(o for o in pair if o.result is ReportResult.CREATED).run_id
+            assert all(outcome.run_id == stored for outcome in pair)
+        page = await replicas[0].list_runs(RunFilter(limit=200))
+        assert page.total == 30
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+async def test_conflicts_are_counted_in_the_metrics(api: Client) -> None:
+    await post(api, FAILED)
+    await post(api, {**FAILED, "id": "run_other"})
+    text = await (await api.get("/metrics")).text()
+    assert 'runsbot_reports_total{result="conflict"} 1.0' in text
 
 
 async def test_a_later_report_updates_and_a_late_lower_one_only_fills_gaps(api: Client) -> None:
