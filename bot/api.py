@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 
 from bot.config import Settings
 from bot.metrics import Metrics
-from store.filters import FilterSyntaxError, RunFilter, parse_api_time
+from store.filters import FilterSyntaxError, RunFilter, parse_api_time, text_words
 from store.ids import RUN_ID_PATTERN, is_valid_run_id
 from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
 from store.reports import RunReport, RunState
@@ -395,12 +395,17 @@ def run_filter(request: web.Request) -> RunFilter:
     if since is not None and until is not None and since > until:
         raise ApiError(422, "since is after until", "since")
     workflow = request.query.get("workflow", "").strip() or None
+    try:
+        # Read as /runs reads its text: "ACME Corp" is one phrase.
+        words = text_words(request.query.get("q", ""))
+    except FilterSyntaxError as error:
+        raise ApiError(422, error.message, "q") from None
     return RunFilter(
         statuses=_statuses(request),
         since=since,
         until=until,
         workflow=workflow,
-        words=tuple(request.query.get("q", "").split()),
+        words=words,
         limit=_limit(request),
         cursor=request.query.get("cursor") or None,
     )

@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import gc
 import logging
+import shlex
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +26,7 @@ from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
 from store.database import SchemaUpgrade
-from store.filters import FilterSyntaxError, parse_filter
+from store.filters import FilterSyntaxError, argument_words, parse_filter
 from store.queries import InvalidCursor, RunPage
 from store.run_store import RunStore
 
@@ -224,19 +226,21 @@ def _local_zone() -> tzinfo:
 
 
 async def runs(settings: Settings, args: argparse.Namespace) -> int:
+    """The words of /runs. The shell has already grouped and unquoted them, so quotes that
+    reach an argument are read as Slack's are: see store.filters.argument_words."""
     zone = args.tz or _local_zone()
     try:
-        flt = parse_filter(args.words, tz=zone, now=datetime.now(UTC), limit=args.limit)
+        words = argument_words(args.words)
+        flt = parse_filter(words, tz=zone, now=datetime.now(UTC), limit=args.limit)
     except FilterSyntaxError as error:
         print(f"runsbot: {error.message}", file=sys.stderr)
         if error.hint:
-            print(f"  for example: runsbot runs {error.hint}", file=sys.stderr)
+            # Quoted for the shell, so that the quotes of the hint reach runsbot.
+            print(f"  for example: runsbot runs {shlex.quote(error.hint)}", file=sys.stderr)
         return 2
-    if args.cursor:
-        flt = type(flt)(**{**flt.__dict__, "cursor": args.cursor})
     store = await upgraded(RunStore.open(settings.database_url), settings)
     try:
-        page = await store.list_runs(flt)
+        page = await store.list_runs(replace(flt, cursor=args.cursor or None))
     except InvalidCursor as error:
         print(f"runsbot: {error}", file=sys.stderr)
         return 2

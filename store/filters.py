@@ -18,9 +18,12 @@ __all__ = [
     "FilterSyntaxError",
     "GrammarEntry",
     "RunFilter",
+    "Word",
+    "argument_words",
     "parse_api_time",
     "parse_filter",
     "parse_period",
+    "text_words",
     "tokenize",
 ]
 
@@ -84,13 +87,28 @@ _QUOTE_FAMILY = {quote: _DOUBLE_QUOTES for quote in _DOUBLE_QUOTES} | {
 _MATCHING_QUOTE = {"“": "”", "‘": "’"}
 
 
-def tokenize(text: str) -> list[str]:
+class Word(str):
+    """One word of a command line, as tokenize reads it.
+
+    `quoted` is True when the word began with a quote: it is then text, never a status, a
+    time word or a filter, so `"foo:bar"` looks for the text foo:bar. A plain str is unquoted.
+    """
+
+    quoted: bool
+
+    def __new__(cls, text: str, *, quoted: bool = False) -> Word:
+        word = super().__new__(cls, text)
+        word.quoted = quoted
+        return word
+
+
+def tokenize(text: str) -> list[Word]:
     """Split a command line into words at whitespace, dropping the quotes around a phrase.
 
     A quote opens at the start of a word or right after `key:`; straight and curly quotes both
     work. Raises FilterSyntaxError for a quote that is never closed.
     """
-    words: list[str] = []
+    words: list[Word] = []
     index = 0
     while index < len(text):
         # str.isspace also takes the no-break spaces that pasted text brings along.
@@ -102,7 +120,34 @@ def tokenize(text: str) -> list[str]:
     return words
 
 
-def _read_word(text: str, start: int, *, position: int) -> tuple[str, int]:
+def argument_words(arguments: Sequence[str]) -> list[Word]:
+    """The words of a command's arguments, which a shell has already split and unquoted.
+
+    An argument without a quote character is one word as it is, spaces and all (`runsbot runs
+    "wf:HubSpot → Salesforce"`); one with a quote is read as /runs reads its line
+    (`'ref:"Société Générale"'`, `'"Müller"'`, or a whole line as one argument), so a quoted
+    word is text here too. Error positions index the words of all the arguments.
+    """
+    words: list[Word] = []
+    for argument in arguments:
+        if not any(char in _QUOTE_FAMILY for char in argument):
+            words.append(Word(argument))
+            continue
+        try:
+            words.extend(tokenize(argument))
+        except FilterSyntaxError as error:
+            position = None if error.position is None else len(words) + error.position
+            raise FilterSyntaxError(error.message, position=position, hint=error.hint) from None
+    return words
+
+
+def text_words(text: str) -> tuple[str, ...]:
+    """Words that are all text (the API's `q`): a quoted phrase stays one word; each word is
+    trimmed and empty ones dropped. Raises FilterSyntaxError for a quote that is never closed."""
+    return tuple(stripped for word in tokenize(text) if (stripped := word.strip()))
+
+
+def _read_word(text: str, start: int, *, position: int) -> tuple[Word, int]:
     parts: list[str] = []
     index, quote_may_open, seen_colon = start, True, False
     while index < len(text) and not text[index].isspace():
@@ -123,7 +168,7 @@ def _read_word(text: str, start: int, *, position: int) -> tuple[str, int]:
         quote_may_open = char == ":" and not seen_colon
         seen_colon = seen_colon or char == ":"
         index += 1
-    return "".join(parts), index
+    return Word("".join(parts), quoted=text[start] in _QUOTE_FAMILY), index
 
 
 def _closing_quote(text: str, opening: int) -> int | None:
@@ -284,7 +329,8 @@ class _Parse:
     """Gathers the words of one command line into the fields of a RunFilter."""
 
     def __init__(self, words: Sequence[str], *, tz: tzinfo, now: datetime) -> None:
-        self.words, self.tz, self.now = words, tz, _aware_utc(now, "now")
+        self.words = [word if isinstance(word, Word) else Word(word) for word in words]
+        self.tz, self.now = tz, _aware_utc(now, "now")
         self.position = 0
         self.prefix, self.needs, self.example = "", _PERIOD_FORMS, "7d"
         self.statuses: set[RunStatus] = set()
@@ -296,7 +342,7 @@ class _Parse:
         self.text: list[str] = []
 
     @property
-    def word(self) -> str:
+    def word(self) -> Word:
         return self.words[self.position]
 
     def error(self, message: str, hint: str | None = None) -> FilterSyntaxError:
@@ -308,13 +354,16 @@ class _Parse:
 
     def add_word(self) -> None:
         word = self.word.strip()
+        if self.word.quoted:
+            if word:
+                self.text.append(word)
+            return
         if match := _KEY_VALUE.fullmatch(word):
             typed_key, value = match[1], match[2].strip()
-            if (key := _KEYS.get(typed_key.lower())) is not None:
-                self.add_filter(key, typed_key, value)
-                return
-            self.reject_misspelled_key(typed_key, value)
-        if word.lower() in _STATUS_WORDS:
+            if (key := _KEYS.get(typed_key.lower())) is None:
+                raise self.unknown_key(typed_key, value)
+            self.add_filter(key, typed_key, value)
+        elif word.lower() in _STATUS_WORDS:
             self.statuses.add(RunStatus(word.lower()))
         elif word.lower() in _DAYS_AGO:
             self.on_key(word)
@@ -334,15 +383,20 @@ class _Parse:
             )
         key.apply(self, value)
 
-    def reject_misspelled_key(self, typed_key: str, value: str) -> None:
-        if (known := _closest_key(typed_key.lower())) is not None:
-            raise self.error(
-                f"Unknown filter `{typed_key}:` — did you mean `{known}:`?", _key_word(known, value)
-            )
+    def unknown_key(self, typed_key: str, value: str) -> FilterSyntaxError:
+        """Never text that matches nothing: name the closest key, however far, and say how to
+        look for the text itself."""
+        known, close = _closest_key(typed_key.lower())
+        as_text = _quoted(self.word.strip())
+        return self.error(
+            f"Unknown filter `{typed_key}:` — did you mean `{known}:`? {_FILTER_LIST} "
+            f"To look for text with a colon, quote it: `{as_text}`.",
+            _key_word(known, value) if close else as_text,
+        )
 
     def lone_arrow(self) -> FilterSyntaxError:
         before = self.words[self.position - 1] if self.position > 0 else "Source"
-        after = self.words[self.position + 1 : self.position + 2] or ["Destination"]
+        after = [*self.words[self.position + 1 : self.position + 2], "Destination"]
         # Rebuild the name from its neighbours, so that the hint is the command they meant.
         name = f"{before.split(':', 1)[-1]} {self.word} {after[0]}"
         return self.error(
@@ -560,14 +614,33 @@ def _edit_distance(typed: str, known: str) -> int:
     return previous[-1]
 
 
-def _closest_key(typed: str) -> str | None:
-    # Two edits from a key as short as `on:` or `id:` would catch ordinary text such as `run:` or
-    # `job:12` (references and run IDs may hold colons), so short keys allow only one.
+def _closest_key(typed: str) -> tuple[str, bool]:
+    """The key nearest to `typed`, and whether it is near enough to be the one meant.
+
+    Two edits from a key as short as `on:` or `id:` would take ordinary words such as `run:` or
+    `job:` for typos, so short keys allow only one.
+    """
     distances = {name: _edit_distance(typed, name) for name in _KEYS}
-    close = [
-        name for name, distance in distances.items() if distance <= (1 if len(name) <= 3 else 2)
-    ]
-    return min(close, key=distances.__getitem__) if close else None
+
+    def near(name: str) -> bool:
+        return distances[name] <= (1 if len(name) <= 3 else 2)
+
+    closest = min(distances, key=lambda name: (not near(name), distances[name]))
+    return closest, near(closest)
+
+
+def _quoted(text: str) -> str:
+    # A single quote closes only at a word's end, so it can hold a double quote.
+    return f"'{text}'" if '"' in text else f'"{text}"'
+
+
+_FILTER_LIST = "Filters are {}.".format(
+    ", ".join(
+        f"{key.names[0]}:" + "".join(f" (or {alias}:)" for alias in key.names[1:])
+        for key in _KEY_TABLE[:-1]
+    )
+    + f" and {_KEY_TABLE[-1].names[0]}:"
+)
 
 
 # --- Public entry points -----------------------------------------------------------------------
@@ -664,7 +737,8 @@ GRAMMAR: tuple[GrammarEntry, ...] = (
     GrammarEntry(
         "TEXT",
         "Any other word, matched against the reference and the run ID in any case; "
-        "several words must all match. Quote a phrase to keep it one word.",
+        "several words must all match. Quote a phrase to keep it one word; a quoted word is "
+        'always text, even "failed" or "PO:4711".',
         '"ACME Corp" renewal',
     ),
 )

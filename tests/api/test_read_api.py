@@ -110,6 +110,38 @@ async def test_pages_follow_the_cursor_and_name_each_run_once(api: Client) -> No
     assert len(seen) == len(set(seen)) == 45
 
 
+async def test_q_reads_quotes_as_runs_does(api: Client) -> None:
+    await load(
+        api,
+        [
+            report(1, "2026-11-18", reference="ACME Corp — Renewal 2027"),
+            report(2, "2026-11-19", reference="Corp of ACME"),
+            report(3, "2026-11-20", reference="PO:4711 for O'Brien"),
+        ],
+    )
+    for q, found in [
+        ('"ACME Corp"', ["run_001"]),  # a phrase
+        ("ACME Corp", ["run_002", "run_001"]),  # two words
+        ("“acme corp” renewal", ["run_001"]),
+        ("PO:4711", ["run_003"]),  # q is all text: no filter keys in it
+        ('"foo:bar"', []),
+        ("o'brien", ["run_003"]),
+    ]:
+        status, body = await get(api, "/api/v1/runs", q=q)
+        assert status == 200, body
+        assert [run["id"] for run in body["runs"]] == found, q
+
+
+async def test_an_unclosed_quote_in_q_is_422_showing_where(api: Client, store: RunStore) -> None:
+    before = await snapshot(store)
+    status, body = await get(api, "/api/v1/runs", q='renewal "ACME Corp')
+    assert (status, body["field"]) == (422, "q")
+    assert body["error"] == (
+        'The quote in `"ACME` is never closed: end the phrase with a quote too.'
+    )
+    assert await snapshot(store) == before
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

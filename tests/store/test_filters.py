@@ -14,10 +14,13 @@ from store.filters import (
     FilterSyntaxError,
     GrammarEntry,
     RunFilter,
+    Word,
+    argument_words,
     parse_api_time,
     parse_filter,
     parse_period,
     parse_rfc3339,
+    text_words,
     tokenize,
 )
 from store.types import RunStatus
@@ -82,6 +85,61 @@ def test_tokenize_leaves_apostrophes_in_words_alone() -> None:
 
 def test_tokenize_only_opens_quotes_at_a_word_start_or_after_the_key() -> None:
     assert tokenize('say"hi" a:b:"c d"') == ['say"hi"', 'a:b:"c', 'd"']
+
+
+def test_tokenize_tells_which_words_began_with_a_quote() -> None:
+    words = tokenize("\"foo:bar\" ref:\"A B\" “x”y O'Brien 'Bob's deal' plain")
+    assert words == ["foo:bar", "ref:A B", "xy", "O'Brien", "Bob's deal", "plain"]
+    assert [word.quoted for word in words] == [True, False, True, False, True, False]
+    assert all(isinstance(word, Word) for word in words)
+    assert not Word("plain").quoted
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words", "quoted"),
+    [
+        # The shell took the quotes: one word as it is, spaces and all.
+        (["wf:HubSpot → Salesforce", "ACME Corp"], ["wf:HubSpot → Salesforce", "ACME Corp"], []),
+        # Quotes that reached the argument are read as /runs reads them.
+        (['ref:"Société Générale"'], ["ref:Société Générale"], []),
+        (['"Müller"', "failed"], ["Müller", "failed"], ["Müller"]),
+        (['wf:"HubSpot → Salesforce"'], ["wf:HubSpot → Salesforce"], []),
+        (
+            ['failed wf:"HubSpot → Salesforce" "ACME Corp"'],
+            ["failed", "wf:HubSpot → Salesforce", "ACME Corp"],
+            ["ACME Corp"],
+        ),
+        (["O'Brien", "Bob’s"], ["O'Brien", "Bob’s"], []),
+        (['"foo:bar"'], ["foo:bar"], ["foo:bar"]),
+    ],
+)
+def test_arguments_without_quotes_are_one_word_and_with_quotes_are_tokenized(
+    arguments: list[str], words: list[str], quoted: list[str]
+) -> None:
+    read = argument_words(arguments)
+    assert read == words
+    assert [word for word in read if word.quoted] == quoted
+
+
+def test_an_unclosed_quote_in_an_argument_is_placed_among_all_the_words() -> None:
+    with pytest.raises(FilterSyntaxError) as excinfo:
+        argument_words(["failed", "a b", 'x ref:"unclosed'])
+    error = excinfo.value
+    assert error.message == (
+        'The quote in `ref:"unclosed` is never closed: end the phrase with a quote too.'
+    )
+    assert (error.position, error.hint) == (3, 'ref:"unclosed"')
+
+
+def test_text_words_keep_phrases_and_drop_empty_words() -> None:
+    assert text_words('"ACME Corp" renewal  \'\' foo:bar "failed"') == (
+        "ACME Corp",
+        "renewal",
+        "foo:bar",
+        "failed",
+    )
+    with pytest.raises(FilterSyntaxError, match="never closed"):
+        text_words('"ACME Corp')
 
 
 def test_tokenize_keeps_an_empty_quoted_word() -> None:
@@ -168,20 +226,62 @@ def test_reference_run_id_and_text() -> None:
     assert parse("id:engine:job.7-a").run_id == "engine:job.7-a"
 
 
-def test_words_with_an_unknown_key_are_text() -> None:
-    # Run IDs and references may hold colons; so may times and links people paste.
-    text = "run:abc job:12 PO:4711 10:30 https://example.com/x run_2Q8:retry Ticket:ACME-1"
+def test_words_with_a_colon_after_more_than_letters_are_text() -> None:
+    # Keys are letters only, so times and run IDs with colons stay text.
+    text = "10:30 run_2Q8:retry job.7:a:2 O'Brien:x 2026-11-20T10:02 ü:1"
     assert parse(text).words == tuple(text.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "typed", "known", "hint"),
+    [
+        ("foo:bar", "foo", "on", '"foo:bar"'),
+        ("PO:4711", "PO", "id", '"PO:4711"'),
+        ("Ticket:ACME-1", "Ticket", "since", '"Ticket:ACME-1"'),
+        ("https://example.com/x", "https", "status", '"https://example.com/x"'),
+        ('job:"a b"', "job", "on", '"job:a b"'),
+        ('say:a"b', "say", "ref", "'say:a\"b'"),
+    ],
+)
+def test_an_unknown_key_is_an_error_naming_the_closest_key_and_how_to_search_text(
+    text: str, typed: str, known: str, hint: str
+) -> None:
+    error = syntax_error(f"failed {text} acme")
+    assert error.message == (
+        f"Unknown filter `{typed}:` — did you mean `{known}:`? Filters are workflow: (or wf:), "
+        "status:, ref: (or reference:), id:, since:, until:, on: and last:. "
+        f"To look for text with a colon, quote it: `{hint}`."
+    )
+    assert (error.position, error.hint) == (1, hint)
+    # The hint is what to type: it looks for the word itself as text.
+    assert parse(f"failed {error.hint} acme").words == (tokenize(hint)[0], "acme")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('"foo:bar"', ("foo:bar",)),
+        ('"foo":bar', ("foo:bar",)),  # the key is quoted
+        ("“PO:4711” ‘Ticket:ACME-1’", ("PO:4711", "Ticket:ACME-1")),
+        ('"wf:hubspot-salesforce"', ("wf:hubspot-salesforce",)),
+        ('"failed" "today" "→"', ("failed", "today", "→")),
+        ("\"Müller\" 'O'Brien'", ("Müller", "O'Brien")),
+    ],
+)
+def test_a_quoted_word_is_always_text(text: str, words: tuple[str, ...]) -> None:
+    assert parse(text) == RunFilter(words=words)
 
 
 def test_text_words_are_trimmed_and_empty_ones_dropped() -> None:
     assert parse('"  ACME Corp " "" \'  \'').words == ("ACME Corp",)
 
 
-def test_a_quoted_status_word_is_still_a_status() -> None:
-    # Quotes only group words; ref: is the way to look for the text "failed".
-    assert parse('"failed"') == RunFilter(statuses=frozenset({RunStatus.FAILED}))
-    assert parse("ref:failed").reference == "failed"
+def test_quotes_around_a_value_keep_its_key() -> None:
+    # ref:"…" looks in the reference only; a quoted "failed" is text, a bare one a status.
+    flt = parse('failed ref:"failed" status:"skipped" wf:“a b” on:"2026-11-20"')
+    assert flt.statuses == {RunStatus.FAILED, RunStatus.SKIPPED}
+    assert (flt.reference, flt.workflow, flt.words) == ("failed", "a b", ())
+    assert flt.since == utc(2026, 11, 20)
 
 
 def test_a_string_and_its_tokens_parse_the_same() -> None:
@@ -212,7 +312,12 @@ def test_a_misspelled_key_is_an_error_that_suggests_the_key(
     text: str, typed: str, known: str, hint: str
 ) -> None:
     error = syntax_error(f"failed {text}")
-    assert error.message == f"Unknown filter `{typed}:` — did you mean `{known}:`?"
+    as_text = tokenize(text)[0]
+    assert error.message == (
+        f"Unknown filter `{typed}:` — did you mean `{known}:`? Filters are workflow: (or wf:), "
+        "status:, ref: (or reference:), id:, since:, until:, on: and last:. "
+        f'To look for text with a colon, quote it: `"{as_text}"`.'
+    )
     assert (error.position, error.hint) == (1, hint)
 
 
