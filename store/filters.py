@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from store.types import RunStatus
@@ -41,6 +41,10 @@ class RunFilter:
     words: tuple[str, ...] = ()
     limit: int = 20
     cursor: str | None = None
+    # The words that set since and until, as typed (`last:7d`, `today`): a cursor is checked
+    # against these, as the same words read again later give other instants. Not compared:
+    # filters are equal when they select the same runs.
+    time_words: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # The API and the CLI build filters directly too: keep "aware UTC only" true for them all.
@@ -340,6 +344,7 @@ class _Parse:
         self.reference: str | None = None
         self.run_id: str | None = None
         self.text: list[str] = []
+        self.time_words: list[str] = []
 
     @property
     def word(self) -> Word:
@@ -486,6 +491,7 @@ class _Parse:
 
     def narrow(self, *, since: datetime | None = None, until: datetime | None = None) -> None:
         """Intersect with the time filters so far: the latest since and the earliest until win."""
+        self.time_words.append(self.word.strip())
         if since is not None and (self.since is None or since > self.since[0]):
             self.since = (since, self.word)
         if until is not None and (self.until is None or until < self.until[0]):
@@ -514,6 +520,7 @@ class _Parse:
             run_id=self.run_id,
             words=tuple(self.text),
             limit=limit,
+            time_words=tuple(self.time_words),
         )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -144,7 +145,7 @@ class RunPage:
 
 
 class InvalidCursor(ValueError):
-    """A `cursor` that this store did not make."""
+    """A `cursor` that this store did not make, or made for another search."""
 
 
 SUMMARY_COLUMNS = (
@@ -423,21 +424,80 @@ async def _search_matches(session: AsyncSession, query: str) -> _Matches:
     return _Matches(total=int(total), seqs=None, runs=int(runs or 0))
 
 
-def encode_cursor(started_at: datetime, run_id: str, total: int) -> str:
-    body = orjson.dumps({"t": started_at.isoformat(), "i": run_id, "n": total})
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts, and what the first page was.
+
+    A cursor only continues the search that made it. `search` fingerprints that search's
+    statuses, workflow, reference, run ID and text, and its times as the words that set them
+    (`last:7d`, `today`; the instants when no words did, as in the API). The time window the
+    first page resolved those words to is carried along and used for every later page: the
+    same words read at a later "now" still page on through the same runs, each run once,
+    under the total counted for the first page.
+    """
+
+    started_at: datetime
+    run_id: str
+    total: int
+    search: str
+    since: datetime | None
+    until: datetime | None
+
+
+def search_fingerprint(flt: RunFilter) -> str:
+    """What must stay the same for a cursor to go on: everything but the limit and the cursor.
+    The order of the words does not count (they must all match, whatever their order)."""
+    moments = (flt.since, flt.until)
+    times = sorted(flt.time_words) or [
+        moment.isoformat() if moment is not None else "" for moment in moments
+    ]
+    search = [
+        sorted(flt.statuses),
+        flt.workflow,
+        flt.reference,
+        flt.run_id,
+        sorted(flt.words),
+        times,
+    ]
+    digest = hashlib.blake2b(orjson.dumps(search), digest_size=12).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    moments = (cursor.started_at, cursor.since, cursor.until)
+    started_at, since, until = (None if m is None else m.isoformat() for m in moments)
+    body = orjson.dumps(
+        {
+            "t": started_at,
+            "i": cursor.run_id,
+            "n": cursor.total,
+            "q": cursor.search,
+            "s": since,
+            "u": until,
+        }
+    )
     return base64.urlsafe_b64encode(body).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str, int]:
+def decode_cursor(text: str) -> Cursor:
+    """Raises InvalidCursor for anything encode_cursor did not make."""
     try:
-        body = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        started_at = datetime.fromisoformat(body["t"])
-        run_id, total = str(body["i"]), int(body["n"])
+        body = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        since, until = (None if body[k] is None else datetime.fromisoformat(body[k]) for k in "su")
+        cursor = Cursor(
+            started_at=datetime.fromisoformat(body["t"]),
+            run_id=str(body["i"]),
+            total=int(body["n"]),
+            search=str(body["q"]),
+            since=since,
+            until=until,
+        )
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidCursor("cursor is not one this server gave out") from None
-    if started_at.tzinfo is None:
+    moments = (cursor.started_at, cursor.since, cursor.until)
+    if any(moment is not None and moment.tzinfo is None for moment in moments):
         raise InvalidCursor("cursor is not one this server gave out")
-    return started_at, run_id, total
+    return cursor
 
 
 def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[ColumnElement[bool]]]:
@@ -562,8 +622,17 @@ def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
 async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
     """One page of runs matching `flt`, newest first, with the total that matched.
 
-    The total is counted for the first page and carried in the cursor after it.
+    The total is counted for the first page and carried in the cursor after it, with the
+    first page's time window (see Cursor). Raises InvalidCursor for a cursor of another search.
     """
+    after: Cursor | None = None
+    if flt.cursor is not None:
+        after = decode_cursor(flt.cursor)
+        if after.search != search_fingerprint(flt):
+            raise InvalidCursor(
+                "cursor is from another search (other statuses, workflow, text or times)"
+            )
+        flt = replace(flt, since=after.since, until=after.until)
     workflows: dict[str, WorkflowRecord] = {}
     workflow_ids: list[str] | None = None
     if flt.workflow is not None:
@@ -604,10 +673,10 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
             .prefix_with("MATERIALIZED")
         )
     conditions = _base_conditions(flt, dialect, search, walk=walk, matches=matches)
-    if flt.cursor is not None:
-        after_started_at, after_id, total = decode_cursor(flt.cursor)
+    if after is not None:
+        total = after.total
         keyset = tuple_(Run.started_at, Run.id) < tuple_(
-            literal(after_started_at, Run.started_at.type), literal(after_id)
+            literal(after.started_at, Run.started_at.type), literal(after.run_id)
         )
         rows = (
             await session.execute(_page_select(arms, [*conditions, keyset], flt.limit + 1))
@@ -626,7 +695,18 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
             total = int(rows[0].total)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     runs = tuple(_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
-    next_cursor = encode_cursor(page[-1].started_at, page[-1].id, total) if more else None
+    next_cursor = None
+    if more:
+        next_cursor = encode_cursor(
+            Cursor(
+                page[-1].started_at,
+                page[-1].id,
+                total,
+                search_fingerprint(flt),
+                flt.since,
+                flt.until,
+            )
+        )
     return RunPage(runs=runs, total=total, next_cursor=next_cursor)
 
 

@@ -156,3 +156,27 @@ def test_a_misspelled_key_suggests_the_right_one(env: dict[str, str]) -> None:
         "run_sg",
         "run_acme",
     }
+
+
+def next_cursor(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"--cursor (\S+)", result.stdout)
+    assert match is not None, result.stdout
+    return match[1]
+
+
+def test_a_cursor_goes_on_with_the_same_words_and_is_refused_with_others(
+    env: dict[str, str],
+) -> None:
+    # last:7d is read again, at a later "now", for the second page.
+    words = ['failed "ACME"', "last:7d"]
+    cursor = next_cursor(runsbot_runs(env, *words, "--limit", "1"))
+    second = runsbot_runs(env, *words, "--limit", "1", "--cursor", cursor)
+    assert listed(second) == {"run_corp"}
+    for other in (['failed "ACME"', "last:6d"], ["finished", "last:7d"], ["failed", "last:7d"]):
+        refused = runsbot_runs(env, *other, "--cursor", cursor)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.splitlines() == [
+            "runsbot: cursor is from another search (other statuses, workflow, text or times): "
+            "start again without --cursor"
+        ]

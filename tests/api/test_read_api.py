@@ -143,6 +143,35 @@ async def test_an_unclosed_quote_in_q_is_422_showing_where(api: Client, store: R
 
 
 @pytest.mark.parametrize(
+    "other",
+    [
+        {"status": "failed"},
+        {"status": "finished,failed"},
+        {"workflow": "shopify-netsuite"},
+        {"q": "deal 1"},
+        {"since": "2026-11-19"},
+        {"until": "2026-11-20T10:30:00Z"},
+    ],
+)
+async def test_a_cursor_of_another_query_is_422_not_the_old_total(
+    api: Client, other: dict[str, str]
+) -> None:
+    await load(api, [report(n, "2026-11-20", time=f"10:{n:02d}:00") for n in range(1, 31)])
+    query = {"status": "finished", "workflow": "hubspot-salesforce", "q": "deal"}
+    query |= {"since": "2026-11-20", "limit": "5"}
+    _, first = await get(api, "/api/v1/runs", **query)
+    assert first["total"] == 30
+    status, body = await get(api, "/api/v1/runs", **query, cursor=first["next_cursor"])
+    assert status == 200 and body["total"] == 30
+    status, body = await get(api, "/api/v1/runs", **query | other, cursor=first["next_cursor"])
+    assert (status, body["field"]) == (422, "cursor")
+    assert body["error"] == (
+        "cursor is from another search (other statuses, workflow, text or times): "
+        "start again without cursor"
+    )
+
+
+@pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"status": "exploded"}, "status"),

@@ -289,6 +289,15 @@ def test_a_string_and_its_tokens_parse_the_same() -> None:
     assert parse_filter(tokenize(text), tz=AUCKLAND, now=NOW) == parse(text, AUCKLAND)
 
 
+def test_the_words_that_set_the_times_are_kept_as_typed() -> None:
+    # A cursor is checked against these: `last:7d` read again later gives other instants.
+    flt = parse("failed LAST:7d acme today on:2026-11-20..2026-11-21")
+    assert flt.time_words == ("LAST:7d", "today", "on:2026-11-20..2026-11-21")
+    assert parse("failed acme").time_words == ()
+    # Filters that select the same runs are equal, however their times were written.
+    assert parse("on:2026-11-20") == parse("since:2026-11-20 until:2026-11-20")
+
+
 def test_limit_is_passed_through() -> None:
     assert parse_filter("failed", tz=UTC, now=NOW, limit=10).limit == 10
     assert parse("failed").limit == 20

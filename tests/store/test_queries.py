@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from store.filters import RunFilter
+from store.filters import RunFilter, parse_filter
 from store.queries import InvalidCursor
 from store.reports import RunReport
 from store.run_store import RunNotFound, RunStore, WorkflowSpec
@@ -377,3 +379,91 @@ async def test_replicas_writing_the_same_new_runs_at_once_converge(database_url:
     finally:
         for replica in replicas:
             await replica.close()
+
+
+async def pages_of(store: RunStore, first: RunFilter, later: list[RunFilter]) -> list[list[str]]:
+    """The first page of `first`, then one page for each of `later` with the cursor so far."""
+    page = await store.list_runs(first)
+    pages, totals = [[run.id for run in page.runs]], {page.total}
+    for flt in later:
+        assert page.next_cursor is not None
+        page = await store.list_runs(replace(flt, cursor=page.next_cursor))
+        pages.append([run.id for run in page.runs])
+        totals.add(page.total)
+    assert len(totals) == 1, totals  # the first page's total, on every page
+    return pages
+
+
+def words(text: str, now: datetime = T0, limit: int = 4) -> RunFilter:
+    return parse_filter(text, tz=ZoneInfo("Europe/Paris"), now=now, limit=limit)
+
+
+async def test_a_cursor_goes_on_with_the_same_words_in_any_order(store: RunStore) -> None:
+    await fill(store, [run_report(n, status="failed", reference=f"ACME {n}") for n in range(12)])
+    same = ["failed wf:hubspot-salesforce acme ref:a", "ref:a acme wf:hubspot-salesforce failed"]
+    pages = await pages_of(store, words(same[0]), [words(same[1]), words(same[0])])
+    assert [run_id for page in pages for run_id in page] == [f"run_{n:04d}" for n in range(12)]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "finished",  # another status
+        "failed skipped",
+        "failed wf:shopify-netsuite acme",  # another workflow
+        "failed acme corp",  # other text
+        "failed ref:acme",
+        "failed acme last:2h",  # another time
+        "failed acme since:2026-11-01",
+        "failed acme id:run_0001",
+    ],
+)
+async def test_a_cursor_of_another_search_is_refused(store: RunStore, other: str) -> None:
+    await fill(store, [run_report(n, status="failed", reference=f"ACME {n}") for n in range(12)])
+    page = await store.list_runs(words("failed acme"))
+    assert page.total == 12 and page.next_cursor is not None
+    with pytest.raises(InvalidCursor) as excinfo:
+        await store.list_runs(replace(words(other), cursor=page.next_cursor))
+    assert str(excinfo.value) == (
+        "cursor is from another search (other statuses, workflow, text or times)"
+    )
+
+
+async def test_a_cursor_of_the_api_is_refused_for_other_instants(store: RunStore) -> None:
+    await fill(store, [run_report(n) for n in range(12)])
+    flt = RunFilter(since=T0 - timedelta(hours=1), until=T0, limit=4)
+    page = await store.list_runs(flt)
+    assert page.next_cursor is not None
+    assert (await store.list_runs(replace(flt, cursor=page.next_cursor))).runs
+    for moved in ({"since": T0 - timedelta(hours=2)}, {"until": None}):
+        with pytest.raises(InvalidCursor, match="another search"):
+            await store.list_runs(replace(flt, cursor=page.next_cursor, **moved))
+
+
+@pytest.mark.parametrize(
+    ("text", "later", "limit"),
+    [
+        ("last:1h", timedelta(minutes=20), 8),  # the hour has moved on by a third
+        ("failed since:30m", timedelta(hours=5), 2),
+        ("today", timedelta(hours=12), 100),  # read again tomorrow, in Paris
+        ("yesterday failed", timedelta(days=3), 100),
+    ],
+)
+async def test_relative_times_read_again_later_page_through_the_first_pages_window(
+    store: RunStore, text: str, later: timedelta, limit: int
+) -> None:
+    """The first page's window is the search: later pages keep to it whatever "now" is,
+    so each run of it comes once, none drops out and none comes in."""
+    # A run every two minutes over the two days before T0 (13:00 in Paris), every other failed.
+    await fill(
+        store,
+        [run_report(n, status=["failed", "finished"][n % 4 // 2]) for n in range(0, 2880, 2)],
+    )
+    first = words(text, now=T0, limit=limit)
+    expected = await all_pages(store, first)
+    pages = -(-len(expected) // limit)
+    assert pages >= 3, len(expected)
+    read_later = words(text, now=T0 + later, limit=limit)
+    assert (read_later.since, read_later.until) != (first.since, first.until)
+    got = await pages_of(store, first, [read_later] * (pages - 1))
+    assert [run_id for page in got for run_id in page] == expected
