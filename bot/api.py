@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.slack_health import SlackHealth
 from store.filters import FilterSyntaxError, RunFilter, parse_api_time, text_words
 from store.ids import RUN_ID_PATTERN, is_valid_run_id
 from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
@@ -49,6 +50,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STORE = web.AppKey("store", RunStore)
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
+SLACK_HEALTH = web.AppKey("slack_health", SlackHealth)
 
 
 class ApiError(Exception):
@@ -511,9 +513,13 @@ async def list_workflows(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the store answers, 503 otherwise; how Slack stands never changes the status."""
+    slack = request.app[SLACK_HEALTH].state
     if await request.app[STORE].ping():
-        return json_response({"status": "ok"})
-    return json_response({"status": "unavailable", "error": "the run store does not answer"}, 503)
+        return json_response({"status": "ok", "slack": slack})
+    return json_response(
+        {"status": "unavailable", "error": "the run store does not answer", "slack": slack}, 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -22,6 +22,33 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )
+        self.alerts_queued = Counter(
+            "runsbot_alerts_queued",
+            "Failures queued for an alert, one per run and channel",
+            registry=self.registry,
+        )
+        self.alerts_posted = Counter(
+            "runsbot_alerts_posted",
+            "Alert messages and their thread replies that Slack took",
+            registry=self.registry,
+        )
+        self.alerts_retried = Counter(
+            "runsbot_alerts_retried",
+            "Posts Slack did not take (or did not answer), scheduled to be tried again",
+            registry=self.registry,
+        )
+        self.alerts_given_up = Counter(
+            "runsbot_alerts_given_up",
+            "Alert updates dropped because Slack says the message or its channel is gone",
+            registry=self.registry,
+        )
+        self.slack_errors = Counter(
+            "runsbot_slack_errors",
+            "Slack Web API calls that failed, by method and Slack's error code "
+            "(http_<status> without one; timeout or connection_error without an answer)",
+            ["method", "code"],
+            registry=self.registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -5,7 +5,9 @@ when a failure is stored and swept by the scheduler for retries and leftovers.
 Each channel has one worker that posts in order, at most one message a second
 (Slack's per-channel rate), and backs off on errors. A post is marked as
 attempted before Slack is called; if its answer is lost (timeout, crash), the
-next attempt first looks for the message in the channel by its metadata.
+next attempt first looks for the message in the channel by its metadata. Once
+Slack refuses the bot token, nothing more is asked of it until a restart: the
+deliveries wait, their attempts uncounted.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import Metrics
+from bot.slack_health import SlackHealth
 from handlers.blocks.alert import (
     MAX_RUNS_PER_THREAD_MESSAGE,
     alert_message,
@@ -61,19 +65,21 @@ def render(alert: SingleAlert | GroupAlert) -> SlackMessage:
     return alert_message(alert) if isinstance(alert, SingleAlert) else group_alert_message(alert)
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before the next try: doubling from 2 s to 5 minutes, with jitter."""
-    return float(min(MAX_BACKOFF, 2.0 ** (attempts + 1)) * random.uniform(0.8, 1.2))
+def backoff(attempts: int, *, first: float = 2.0, longest: float | None = None) -> float:
+    """Seconds before the next try: doubling from `first` up to `longest` (MAX_BACKOFF,
+    5 minutes, unless given), with jitter."""
+    limit = MAX_BACKOFF if longest is None else longest
+    return float(min(limit, first * 2.0**attempts) * random.uniform(0.8, 1.2))
 
 
-def _slack_error(error: SlackApiError) -> str | None:
+def slack_error_code(error: SlackApiError) -> str | None:
     """Slack's error code (`ratelimited`, `channel_not_found`…); None for a non-JSON answer."""
     data = error.response.data
     code = data.get("error") if isinstance(data, dict) else None
     return str(code) if code else None
 
 
-def _retry_after(error: SlackApiError) -> float | None:
+def slack_retry_after(error: SlackApiError) -> float | None:
     """For a 429, the seconds Slack asks us to wait before the next call; else None."""
     if error.response.status_code != 429:
         return None
@@ -96,11 +102,15 @@ class AlertDispatcher:
         store: RunStore,
         client: AsyncWebClient,
         *,
+        health: SlackHealth,
+        metrics: Metrics,
         rules: GroupingRules | None = None,
         post_interval: float = POST_INTERVAL,
     ) -> None:
         self._store = store
         self._client = client
+        self._health = health
+        self._metrics = metrics
         self._rules = rules or GroupingRules()
         self._post_interval = post_interval
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -114,9 +124,14 @@ class AlertDispatcher:
         self._closed = False
         self._closing = asyncio.Event()
 
+    def queued(self, count: int) -> None:
+        """`count` failures were queued for alerts: count them and dispatch soon."""
+        self._metrics.alerts_queued.inc(count)
+        self.wake()
+
     def wake(self) -> None:
         """Dispatch soon; safe to call from any coroutine, any number of times."""
-        if self._closed:
+        if self._halted:
             return
         task = asyncio.get_running_loop().create_task(self.dispatch())
         self._background.add(task)
@@ -128,7 +143,7 @@ class AlertDispatcher:
         if self._lock.locked():
             return  # the running pass will go round once more
         async with self._lock:
-            while self._again and not self._closed:
+            while self._again and not self._halted:
                 self._again = False
                 if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
                     return
@@ -168,6 +183,11 @@ class AlertDispatcher:
                 raise TimeoutError("alert dispatcher still busy")
             await asyncio.sleep(0.01)
 
+    @property
+    def _halted(self) -> bool:
+        """Closed, or Slack refused the bot token: nothing more is asked of Slack."""
+        return self._closed or self._health.bot_token_refused
+
     def _kick(self, channel_id: str) -> None:
         self._kicked.add(channel_id)
         worker = self._workers.get(channel_id)
@@ -177,7 +197,7 @@ class AlertDispatcher:
             )
 
     async def _channel_worker(self, channel_id: str) -> None:
-        while channel_id in self._kicked and not self._closed:
+        while channel_id in self._kicked and not self._halted:
             self._kicked.discard(channel_id)
             try:
                 if await self._work_channel(channel_id):
@@ -253,8 +273,10 @@ class AlertDispatcher:
                 )
                 if found is not None:
                     # It shows what was true at that earlier attempt: re-render it once.
-                    await self._store.record_posted(target, row_id, found, revision=-1)
+                    await self._record_posted(target, row_id, found, revision=-1)
                     return True
+            if self._halted:
+                return False
             await self._store.record_post_attempt(target, row_id)
             await self._wait_for_turn(channel_id)
             try:
@@ -272,6 +294,10 @@ class AlertDispatcher:
                 # long each one was in flight (a 429 sets a later turn in _failed).
                 self._next_post[channel_id] = time.monotonic() + self._post_interval
         except SlackApiError as error:
+            if self._health.bot_token_refused:
+                # Nothing was posted. The post waits for a restart with a new token, its
+                # attempts uncounted (that restart looks for it first, and finds nothing).
+                return False
             await self._failed(target, row_id, attempts, channel_id, error)
             return False
         except _Uncertain as error:
@@ -287,8 +313,14 @@ class AlertDispatcher:
             )
             await self._record_failure(target, row_id, attempts, repr(error), uncertain=True)
             return False
-        await self._store.record_posted(target, row_id, str(response["ts"]), revision=revision)
+        await self._record_posted(target, row_id, str(response["ts"]), revision=revision)
         return True
+
+    async def _record_posted(
+        self, target: PostTarget, row_id: int, message_ts: str, *, revision: int
+    ) -> None:
+        await self._store.record_posted(target, row_id, message_ts, revision=revision)
+        self._metrics.alerts_posted.inc()
 
     async def _find_earlier_post(
         self,
@@ -313,18 +345,22 @@ class AlertDispatcher:
                     include_all_metadata=True,
                 )
         except SlackApiError as error:
-            if (retry_after := _retry_after(error)) is not None:
+            if (retry_after := slack_retry_after(error)) is not None:
                 self._next_post[channel_id] = time.monotonic() + retry_after
                 raise _Uncertain(
                     f"could not search {channel_id}: ratelimited", retry_after=retry_after
                 ) from None
             if error.response.status_code >= 500:
-                raise _Uncertain(f"could not search {channel_id}: {_slack_error(error)}") from None
+                raise _Uncertain(
+                    f"could not search {channel_id}: {slack_error_code(error)}"
+                ) from None
+            if self._health.bot_token_refused:
+                return None  # the post will not be tried either
             # Not allowed to read the channel: better a rare duplicate than a lost alert.
             log.warning(
                 "cannot search %s for an unanswered post (%s); posting again",
                 channel_id,
-                _slack_error(error),
+                slack_error_code(error),
             )
             return None
         for found in response.get("messages") or []:
@@ -349,8 +385,8 @@ class AlertDispatcher:
         self, target: PostTarget, row_id: int, attempts: int, channel_id: str, error: SlackApiError
     ) -> None:
         status = error.response.status_code
-        code = _slack_error(error)
-        if (retry_after := _retry_after(error)) is not None:
+        code = slack_error_code(error)
+        if (retry_after := slack_retry_after(error)) is not None:
             self._next_post[channel_id] = time.monotonic() + retry_after
             await self._record_failure(
                 target, row_id, attempts, "ratelimited", uncertain=False, delay=retry_after
@@ -377,10 +413,13 @@ class AlertDispatcher:
         await self._store.record_post_failure(
             target, row_id, error=error, retry_in=retry_in, uncertain=uncertain
         )
+        self._metrics.alerts_retried.inc()
 
     # Keeping alerts true ------------------------------------------------------------
 
     async def _update(self, alert_update: AlertUpdate) -> None:
+        if self._halted:
+            return
         message = render(alert_update.alert)
         now = time.monotonic()
         await self._pause(self._next_update - now)
@@ -393,8 +432,10 @@ class AlertDispatcher:
                 blocks=message.to_dict()["blocks"],
             )
         except SlackApiError as error:
-            code = _slack_error(error)
-            if (retry_after := _retry_after(error)) is not None:
+            if self._health.bot_token_refused:
+                return  # it stays stale, to be updated after the restart
+            code = slack_error_code(error)
+            if (retry_after := slack_retry_after(error)) is not None:
                 # No update of any message until Slack's wait is over (chat.update's limit
                 # is the workspace's, not the message's).
                 self._next_update = max(self._next_update, time.monotonic() + retry_after)
@@ -407,6 +448,8 @@ class AlertDispatcher:
             await self._store.record_rendered(
                 alert_update.alert_id, revision=alert_update.revision, cleared=gone
             )
+            if gone:
+                self._metrics.alerts_given_up.inc()
             return
         except (TimeoutError, aiohttp.ClientError, OSError):
             await self._store.record_rendered(

@@ -14,16 +14,18 @@ from bot.metrics import Metrics
 from bot.outbox import POST_INTERVAL, AlertDispatcher
 from bot.scheduler import create_scheduler
 from bot.slack_app import (
+    SlackConnection,
     create_posting_client,
     create_slack_app,
     create_slack_client,
-    create_socket_mode_handler,
     slack_events_handler,
 )
+from bot.slack_health import SlackHealth
 from store.outbox import GroupingRules
 from store.run_store import AlertRouting, RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
+SLACK_CONNECTION = web.AppKey("slack_connection", SlackConnection)
 
 
 def open_store(settings: Settings) -> RunStore:
@@ -59,8 +61,9 @@ def create_web_app(
     grouping: GroupingRules | None = None,
     post_interval: float = POST_INTERVAL,
 ) -> web.Application:
-    """The HTTP app. Starting it connects Slack and starts the dispatcher and the
-    scheduled jobs; stopping it stops them and closes the store."""
+    """The HTTP app. Starting it starts the dispatcher and the scheduled jobs, and connects
+    Slack in the background (the API never waits for Slack); stopping it stops them and
+    closes the store."""
     app = web.Application(
         middlewares=[timing, api.api_errors, api.api_auth],
         # Bodies are capped per route (1 MiB, 16 MiB for batches) with the contract's 413.
@@ -68,39 +71,41 @@ def create_web_app(
     )
     app[api.SETTINGS] = settings
     app[api.STORE] = store
-    app[api.METRICS] = Metrics()
+    metrics = app[api.METRICS] = Metrics()
+    health = app[api.SLACK_HEALTH] = SlackHealth(settings.slack_mode, metrics)
     api.add_routes(app)
-    dispatcher = None
     if settings.slack_mode is not SlackMode.OFF:
-        bolt = create_slack_app(settings, store, create_slack_client(settings))
+        bolt = create_slack_app(settings, store, create_slack_client(settings, health))
         if settings.slack_mode is SlackMode.HTTP:
             app.router.add_post("/slack/events", slack_events_handler(bolt))
-        else:
-
-            async def socket_mode(app: web.Application) -> AsyncIterator[None]:
-                handler = create_socket_mode_handler(settings, bolt)
-                # Bolt's socket-mode handler is not annotated.
-                await handler.connect_async()  # type: ignore[no-untyped-call]
-                yield
-                await handler.close_async()  # type: ignore[no-untyped-call]
-
-            app.cleanup_ctx.append(socket_mode)
+        app[SLACK_CONNECTION] = SlackConnection(settings, bolt, health)
         dispatcher = AlertDispatcher(
             store,
-            posting_client or create_posting_client(settings),
+            posting_client or create_posting_client(settings, health),
+            health=health,
+            metrics=metrics,
             rules=grouping,
             post_interval=post_interval,
         )
-        store.on_alerts_queued = dispatcher.wake
+        store.on_alerts_queued = dispatcher.queued
         app[DISPATCHER] = dispatcher
-    app.cleanup_ctx.append(_store_lifetime)
-    app.cleanup_ctx.append(_scheduled_jobs)
+    # Stopped in reverse order: jobs, then Slack, then the store they use.
+    app.cleanup_ctx.extend((_store_lifetime, _slack_connection, _scheduled_jobs))
     return app
 
 
 async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[api.STORE].close()
+
+
+async def _slack_connection(app: web.Application) -> AsyncIterator[None]:
+    connection = app.get(SLACK_CONNECTION)
+    if connection is not None:
+        connection.start()
+    yield
+    if connection is not None:
+        await connection.close()
 
 
 async def _scheduled_jobs(app: web.Application) -> AsyncIterator[None]:

@@ -119,8 +119,9 @@ class RunStore:
         self._queue: list[_Submission] = []
         self._writer = asyncio.Lock()
         self.alert_routing = alert_routing
-        # Called after a commit that queued alert deliveries (the dispatcher's wake-up).
-        self.on_alerts_queued: Callable[[], None] | None = None
+        # Called with their number after a commit that queued alert deliveries (the
+        # dispatcher's wake-up).
+        self.on_alerts_queued: Callable[[int], None] | None = None
 
     @classmethod
     def open(
@@ -229,7 +230,7 @@ class RunStore:
                     raise
                 continue
             if queued and self.on_alerts_queued is not None:
-                self.on_alerts_queued()
+                self.on_alerts_queued(queued)
             return outcomes
         raise AssertionError("unreachable")
 

@@ -283,7 +283,7 @@ async def test_workflows_are_registered_updated_and_listed(api: Client, store: R
 async def test_health_and_metrics_need_no_token(api: Client) -> None:
     await load(api, [report(1, "2026-11-20")])
     response = await api.get("/healthz", headers={"Authorization": ""})
-    assert (response.status, await response.json()) == (200, {"status": "ok"})
+    assert (response.status, await response.json()) == (200, {"status": "ok", "slack": "off"})
     response = await api.get("/metrics", headers={"Authorization": ""})
     assert response.status == 200
     text = await response.text()

@@ -31,3 +31,21 @@ async def wait_until(
             detail = message() if callable(message) else message
             raise AssertionError(f"not true within {timeout} s: {detail}".rstrip(": "))
         await asyncio.sleep(interval)
+
+
+async def holds_for(
+    seconds: float,
+    predicate: Callable[[], object],
+    *,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "",
+) -> None:
+    """Poll `predicate` for `seconds`, failing as soon as it stops being true: for what must
+    not happen (a retry loop, a second post) within a bounded window."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if not predicate():
+            detail = message() if callable(message) else message
+            raise AssertionError(f"stopped being true within {seconds} s: {detail}".rstrip(": "))
+        await asyncio.sleep(interval)

@@ -75,7 +75,10 @@ async def start_runsbot(
     grouping: GroupingRules | None = None,
     posting_timeout: float | None = None,
     post_interval: float = TEST_POST_INTERVAL,
+    wait_for_socket: bool = True,
 ) -> Runsbot:
+    """runsbot serving on 127.0.0.1; in Socket Mode, connected (connecting is in the
+    background) unless `wait_for_socket` is False."""
     store = open_store(settings)
     await store.upgrade()
     posting_client = None
@@ -96,7 +99,7 @@ async def start_runsbot(
     )
     await client.start_server()
     socket_mode = settings.slack_app_token is not None
-    if socket_mode:
+    if socket_mode and wait_for_socket:
         await slack.wait_for_socket()
     return Runsbot(
         api=client,
