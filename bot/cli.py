@@ -158,6 +158,10 @@ async def serve(settings: Settings, _args: argparse.Namespace) -> int:
     _tune_garbage_collector()
     addresses = ", ".join(f"http://{host}:{port}" for host, port in _bound(runner))
     log.info("runsbot listening on %s, store %s", addresses, store.dialect)
+    if settings.api_token is None:
+        log.info("the run API is off (answers 503): set RUNSBOT_API_TOKEN to turn it on")
+    else:
+        log.info("the run API is on at /api/v1, for requests bearing RUNSBOT_API_TOKEN")
     if settings.slack_mode is SlackMode.OFF:
         log.info(SLACK_OFF)
     else:
