@@ -146,6 +146,7 @@ class SlackConnection:
         if self._settings.slack_mode is SlackMode.SOCKET:
             self._socket_mode = create_socket_mode_handler(self._settings, self._app)
         self._task = asyncio.get_running_loop().create_task(self._connect())
+        self._task.add_done_callback(_log_failure)
 
     async def close(self) -> None:
         """Stop trying (even mid-backoff) and close the Socket Mode connection, if any."""
@@ -153,13 +154,14 @@ class SlackConnection:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._socket_mode is not None:
+            # Bolt's Socket Mode handler is not annotated.
             await self._socket_mode.close_async()  # type: ignore[no-untyped-call]
 
     async def _connect(self) -> None:
         me = await self._until_answered("auth.test", self._client.auth_test)
         if me is None:
             return
-        log.info("Slack took SLACK_BOT_TOKEN: bot @%s in %s", me.get("user"), me.get("team"))
+        log.info("Slack accepts SLACK_BOT_TOKEN: bot @%s in %s", me.get("user"), me.get("team"))
         if self._socket_mode is None:
             return
         app_token = self._socket_mode.app_token
@@ -207,3 +209,9 @@ class SlackConnection:
     @staticmethod
     def _backoff(attempt: int) -> float:
         return backoff(attempt, first=FIRST_RETRY, longest=LONGEST_RETRY)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A connection task that failed in a way not foreseen says so at once, not at exit."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("connecting to Slack failed", exc_info=error)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import aiohttp
 
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, wait_until
 from tests.fake_slack.waiting import holds_for
-from tests.support.process import ServeProcess, start_serve
+from tests.support.process import ServeProcess, start_serve, unused_port
 
 API_TOKEN = "tok"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -28,12 +27,6 @@ FAILURE = {
 }
 # Longer than the dispatcher's 2 s sweep, so a retry loop would show within it.
 QUIET_WINDOW = 4.5
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def log_lines(serve: ServeProcess, pattern: str, count: int = 1) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from datetime import timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from tests.fake_slack import (
 from tests.fake_slack.waiting import holds_for
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
 from tests.handlers.test_failure_alerts import HUBSPOT, failure, times_named
+from tests.support.process import unused_port
 
 # Longer than the dispatcher's 2 s sweep, so a retry loop would show within it.
 QUIET_WINDOW = 3.0
@@ -64,14 +64,8 @@ def refusals(caplog: pytest.LogCaptureFixture, variable: str) -> list[str]:
 
 
 async def serving_at_once(settings: Settings, slack: FakeSlack) -> Runsbot:
-    """runsbot in Socket Mode, serving the API within a second whatever Slack does."""
-    return await asyncio.wait_for(start_runsbot(settings, slack, wait_for_socket=False), 1.0)
-
-
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """runsbot in Socket Mode, serving the API within seconds whatever Slack does."""
+    return await asyncio.wait_for(start_runsbot(settings, slack, wait_for_socket=False), 5.0)
 
 
 async def alert_rows(bot: Runsbot) -> tuple[list[str], list[int]]:

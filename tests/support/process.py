@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,3 +93,10 @@ def start_serve(env: Mapping[str, str], cwd: Path, *, wait: bool = True) -> Serv
         assert match is not None
         serve.port = int(match.group(1))
     return serve
+
+
+def unused_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (as of now): an address Slack is not at."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
