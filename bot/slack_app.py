@@ -41,20 +41,22 @@ LONGEST_RETRY = 60.0
 
 
 def _client(
-    settings: Settings, health: SlackHealth, retry_handlers: list[AsyncRetryHandler]
+    settings: Settings, health: SlackHealth | None, retry_handlers: list[AsyncRetryHandler]
 ) -> AsyncWebClient:
-    """A client whose every call is reported to `health`."""
+    """A client whose every call is reported to `health` (if any)."""
     assert settings.slack_bot_token is not None
+    observers = [] if health is None else [SlackCallObserver(health)]
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,
-        retry_handlers=[SlackCallObserver(health), *retry_handlers],
+        retry_handlers=[*observers, *retry_handlers],
     )
 
 
-def create_slack_client(settings: Settings, health: SlackHealth) -> AsyncWebClient:
-    """The app's client: waits out rate limits, retries connection and server errors."""
+def create_slack_client(settings: Settings, health: SlackHealth | None = None) -> AsyncWebClient:
+    """The app's client: waits out rate limits, retries connection and server errors. Its
+    calls are reported to `health`; without one (an app only inspected, never served), not."""
     return _client(
         settings,
         health,
