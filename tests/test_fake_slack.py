@@ -505,6 +505,24 @@ async def test_slow_answers_hit_client_timeouts(fake_slack: FakeSlack) -> None:
     assert loop.time() - started >= 0.2
 
 
+async def test_a_held_call_shows_its_fault_and_still_takes_effect_when_its_client_gave_up(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.script("chat.postMessage", [Slow(seconds=0.5)])
+    posting = asyncio.create_task(
+        web_client(fake_slack).chat_postMessage(channel=OPS_CHANNEL, text="x")
+    )
+    (held,) = await wait_until(
+        lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.fault is not None]
+    )
+    assert held.fault == Slow(seconds=0.5)
+    assert fake_slack.messages(OPS_CHANNEL) == []  # held: not answered, not posted yet
+    posting.cancel()  # the client gives up; Slack does not
+    with pytest.raises(asyncio.CancelledError):
+        await posting
+    await wait_until(lambda: fake_slack.messages(OPS_CHANNEL))
+
+
 # -- modals --------------------------------------------------------------------------------
 
 

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .faults import Fault
+
 JsonDict = dict[str, Any]
 
 
 @dataclass
 class Call:
     """One request the fake received, as the app sent it (JSON strings such as `blocks` and
-    `view` already decoded), and how the fake answered it."""
+    `view` already decoded), and how the fake answered it. `fault` is the scripted fault it
+    met, set as soon as it meets it (a call held by `Slow` shows it while still unanswered)."""
 
     method: str
     params: JsonDict
@@ -21,6 +24,7 @@ class Call:
     received_at: float
     status: int = 200
     error: str | None = None
+    fault: Fault | None = None
 
     @property
     def ok(self) -> bool:

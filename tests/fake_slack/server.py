@@ -191,16 +191,16 @@ class FakeSlack(WebApi):
         route = self.routes.get(method)
         if route is None:
             raise SlackApiFailure("unknown_method", extra={"req_method": method})
-        await self._apply_scripted_fault(method)
+        await self._apply_scripted_fault(method, call)
         self._authenticate(call.token, route.token)
         self._throttle(method)
         return await route.handler(call.params)
 
-    async def _apply_scripted_fault(self, method: str) -> None:
+    async def _apply_scripted_fault(self, method: str, call: Call) -> None:
         queue = self._scripts.get(method)
         if not queue:
             return
-        fault = queue.popleft()
+        fault = call.fault = queue.popleft()
         if isinstance(fault, Slow):
             # As with Slack, the request still takes effect after the wait even when the client
             # gave up on it: a timed-out post may well have been posted.
@@ -237,7 +237,7 @@ class FakeSlack(WebApi):
             return self._answer_failure(call, SlackApiFailure("invalid_payload", status=400))
         call.params = body
         try:
-            await self._apply_scripted_fault("response_url")
+            await self._apply_scripted_fault("response_url", call)
             entry = self._use_response_url(request.match_info["id"])
             if not is_true(body.get("delete_original")) and self._record_message_violations(
                 "response_url", entry.channel_id, body
