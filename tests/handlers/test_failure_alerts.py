@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from store.run_store import ReportResult
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     OPS_CHANNEL,
+    Call,
     FakeSlack,
     RateLimited,
     ServerError,
@@ -201,47 +203,86 @@ async def test_rate_limits_are_waited_out_and_the_alert_posted_once(runsbot: Run
     assert len(runsbot.slack.throttled()) == 3
 
 
-def assert_waited_after_each_429(calls: list[Any], retry_after: float) -> None:
-    for answered, following in zip(calls, calls[1:], strict=False):
-        if answered.status == 429:
-            assert following.received_at - answered.received_at >= retry_after - 0.05
+def assert_waited_after_each_429(calls: list[Call], retry_after: float) -> None:
+    """Each 429 is followed by a call of the same kind, at least `retry_after` later: the next
+    update (the limit holds every update), or the next post or search in its channel."""
+
+    def kind(call: Call) -> tuple[str, Any]:
+        return call.method, None if call.method == "chat.update" else call.params.get("channel")
+
+    for index, answered in enumerate(calls):
+        if answered.status != 429:
+            continue
+        following = next(call for call in calls[index + 1 :] if kind(call) == kind(answered))
+        waited = following.received_at - answered.received_at
+        assert waited >= retry_after - 0.05, f"{answered.method} again after {waited:.2f} s"
+
+
+@pytest.fixture
+def quick_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sweep every 0.2 s: a retry then goes out within 0.2 s of falling due. With the 2 s sweep,
+    a wait cut short (70 % of a 3 s Retry-After) was often rounded back up past 3 s."""
+    monkeypatch.setattr("bot.scheduler.ALERT_SWEEP_SECONDS", 0.2)
+
+
+@pytest.fixture
+async def swept_often(
+    quick_sweep: None, fake_slack: FakeSlack, database_url: str
+) -> AsyncIterator[Runsbot]:
+    """runsbot as the `runsbot` fixture starts it, with a quick sweep."""
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False), fake_slack
+    )
+    yield bot
+    await bot.api.close()
+
+
+async def test_a_rate_limited_post_waits_for_retry_after(swept_often: Runsbot) -> None:
+    swept_often.slack.script("chat.postMessage", [RateLimited(retry_after=3)] * 2)
+    await swept_often.report(**failure("run_rl3"))
+    await wait_until(lambda: swept_often.slack.messages(ALERTS_CHANNEL), timeout=20)
+    await swept_often.dispatcher.idle()
+    posts = swept_often.slack.calls_to("chat.postMessage")
+    assert [call.status for call in posts] == [429, 429, 200]
+    assert_waited_after_each_429(posts, retry_after=3)
+    assert times_named(swept_often.slack) == {"run_rl3": 1}
 
 
 async def test_a_rate_limited_update_waits_for_retry_after(
-    runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
+    swept_often: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Updates come quickly here, so only Retry-After (longer than the 2 s between sweeps)
-    # can hold the next one back.
+    # Updates come quickly here (and the sweep too), so only Retry-After can hold the next
+    # one back.
     monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(seconds=0.1))
     monkeypatch.setattr("bot.outbox.UPDATE_SPACING", 0.05)
-    await runsbot.report(**failure("run_upd", updated_at="2026-11-20T10:02:09Z"))
-    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
-    runsbot.slack.script("chat.update", [RateLimited(retry_after=3)] * 2)
+    await swept_often.report(**failure("run_upd", updated_at="2026-11-20T10:02:09Z"))
+    await wait_until(lambda: swept_often.slack.messages(ALERTS_CHANNEL))
+    swept_often.slack.script("chat.update", [RateLimited(retry_after=3)] * 2)
     finished = {"workflow": HUBSPOT, "reference": "ACME", "status": "finished"}
-    await runsbot.report(id="run_upd", updated_at="2026-11-20T10:30:00Z", **finished)
+    await swept_often.report(id="run_upd", updated_at="2026-11-20T10:30:00Z", **finished)
     await wait_until(
-        lambda: [call for call in runsbot.slack.calls_to("chat.update") if call.status == 200],
+        lambda: [call for call in swept_often.slack.calls_to("chat.update") if call.status == 200],
         timeout=20,
     )
-    calls = runsbot.slack.calls_to("chat.update")
+    calls = swept_often.slack.calls_to("chat.update")
     assert [call.status for call in calls] == [429, 429, 200]
     assert_waited_after_each_429(calls, retry_after=3)
 
 
 async def test_a_rate_limited_search_for_a_lost_post_waits_for_retry_after(
-    runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
+    swept_often: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Only Retry-After (longer than the 2 s between sweeps) can hold the next search back.
+    # Only Retry-After can hold the next search back (the sweep comes every 0.2 s).
     monkeypatch.setattr("bot.outbox.MAX_BACKOFF", 0.1)
-    runsbot.slack.script("chat.postMessage", [ServerError(503)])  # posted or not: unknown
-    runsbot.slack.script("conversations.history", [RateLimited(retry_after=3)] * 2)
-    await runsbot.report(**failure("run_search"))
-    await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL), timeout=20)
-    await runsbot.dispatcher.idle()
-    searches = runsbot.slack.calls_to("conversations.history")
+    swept_often.slack.script("chat.postMessage", [ServerError(503)])  # posted or not: unknown
+    swept_often.slack.script("conversations.history", [RateLimited(retry_after=3)] * 2)
+    await swept_often.report(**failure("run_search"))
+    await wait_until(lambda: swept_often.slack.messages(ALERTS_CHANNEL), timeout=20)
+    await swept_often.dispatcher.idle()
+    searches = swept_often.slack.calls_to("conversations.history")
     assert [call.status for call in searches] == [429, 429, 200]
     assert_waited_after_each_429(searches, retry_after=3)
-    assert times_named(runsbot.slack) == {"run_search": 1}
+    assert times_named(swept_often.slack) == {"run_search": 1}
 
 
 async def test_server_errors_are_retried_and_the_alert_posted_once(runsbot: Runsbot) -> None:
@@ -299,7 +340,7 @@ async def test_undelivered_alerts_survive_a_restart(
 
 
 async def test_a_rate_limit_is_still_waited_out_after_a_restart(
-    fake_slack: FakeSlack, database_url: str
+    fake_slack: FakeSlack, database_url: str, quick_sweep: None
 ) -> None:
     settings = slack_settings(fake_slack, database_url, socket_mode=False)
     fake_slack.script("chat.postMessage", [RateLimited(retry_after=6)])  # beyond CLOSE_GRACE
