@@ -126,6 +126,25 @@ async def runsbot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[Run
     await bot.api.close()
 
 
+@pytest.fixture
+def quick_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sweep every 0.2 s, not 2 s: a retry goes out within 0.2 s of falling due, so a test sees
+    the wait runsbot chose, not the sweep's rounding (which hid a Retry-After cut to 70 %)."""
+    monkeypatch.setattr("bot.scheduler.ALERT_SWEEP_SECONDS", 0.2)
+
+
+@pytest.fixture
+async def swept_often(
+    quick_sweep: None, fake_slack: FakeSlack, database_url: str
+) -> AsyncIterator[Runsbot]:
+    """runsbot as the `runsbot` fixture starts it, with a quick sweep."""
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False), fake_slack
+    )
+    yield bot
+    await bot.api.close()
+
+
 @pytest.fixture(autouse=True)
 async def no_block_kit_violations(fake_slack: FakeSlack) -> AsyncIterator[None]:
     """Every test here fails if runsbot sent Slack anything Slack would have rejected."""

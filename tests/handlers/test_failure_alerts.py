@@ -6,7 +6,6 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -216,25 +215,6 @@ def assert_waited_after_each_429(calls: list[Call], retry_after: float) -> None:
         following = next(call for call in calls[index + 1 :] if kind(call) == kind(answered))
         waited = following.received_at - answered.received_at
         assert waited >= retry_after - 0.05, f"{answered.method} again after {waited:.2f} s"
-
-
-@pytest.fixture
-def quick_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sweep every 0.2 s: a retry then goes out within 0.2 s of falling due. With the 2 s sweep,
-    a wait cut short (70 % of a 3 s Retry-After) was often rounded back up past 3 s."""
-    monkeypatch.setattr("bot.scheduler.ALERT_SWEEP_SECONDS", 0.2)
-
-
-@pytest.fixture
-async def swept_often(
-    quick_sweep: None, fake_slack: FakeSlack, database_url: str
-) -> AsyncIterator[Runsbot]:
-    """runsbot as the `runsbot` fixture starts it, with a quick sweep."""
-    bot = await start_runsbot(
-        slack_settings(fake_slack, database_url, socket_mode=False), fake_slack
-    )
-    yield bot
-    await bot.api.close()
 
 
 async def test_a_rate_limited_post_waits_for_retry_after(swept_often: Runsbot) -> None:
