@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -573,10 +573,13 @@ async def record_attempt(
 async def record_alert_posted(
     session: AsyncSession, alert_id: int, message_ts: str, now: datetime, revision: int
 ) -> None:
-    alert = await session.get_one(AlertMessage, alert_id, with_for_update=True)
-    alert.message_ts, alert.rendered_at, alert.last_error = message_ts, now, None
-    await _clear_if_current(session, alert_id, revision)
-    if alert.kind == "single":
+    kind = await session.scalar(
+        update(AlertMessage)
+        .where(AlertMessage.id == alert_id)
+        .values(message_ts=message_ts, rendered_at=now, last_error=None, **_rendered(revision))
+        .returning(AlertMessage.kind)
+    )
+    if kind == "single":
         await session.execute(
             update(AlertDelivery)
             .where(AlertDelivery.alert_message_id == alert_id)
@@ -620,16 +623,21 @@ async def record_rendered(
     Not `cleared` (the update failed): it stays stale and is tried again after the
     minimum update interval, since `rendered_at` moves on either way.
     """
+    values = _rendered(revision) if cleared else {}
     await session.execute(
-        update(AlertMessage).where(AlertMessage.id == alert_id).values(rendered_at=now)
+        update(AlertMessage).where(AlertMessage.id == alert_id).values(rendered_at=now, **values)
     )
-    if cleared:
-        await _clear_if_current(session, alert_id, revision)
 
 
-async def _clear_if_current(session: AsyncSession, alert_id: int, revision: int) -> None:
-    await session.execute(
-        update(AlertMessage)
-        .where(AlertMessage.id == alert_id, AlertMessage.revision == revision)
-        .values(stale_since=None)
-    )
+def _rendered(revision: int) -> dict[str, Any]:
+    """Clears staleness when `revision` is still the newest, in the same UPDATE as the rest.
+
+    One UPDATE per row and transaction: on PostgreSQL a second update of a row this
+    transaction already changed re-checks its foreign keys (FOR KEY SHARE on the workflow),
+    which deadlocks with a report that holds the workflow and waits for this alert.
+    """
+    return {
+        "stale_since": case(
+            (AlertMessage.revision == revision, None), else_=AlertMessage.stale_since
+        )
+    }

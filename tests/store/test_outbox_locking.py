@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from store.outbox import GroupingRules, PostTarget
 from store.reports import RunReport
@@ -40,15 +39,6 @@ async def alerting_store(
     await store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DBAPIError,
-    reason="bug: deadlock on PostgreSQL. A report locks the run's workflow row (FOR UPDATE) and "
-    "then marks its alert stale; record_alert_posted locks the alert row and, updating it a "
-    "second time in its transaction, has PostgreSQL re-check its workflow_id foreign key "
-    "(FOR KEY SHARE on that workflow row). One of the two is aborted: the report answers 500, "
-    "or the post goes unrecorded and is found again by its metadata.",
-)
 async def test_a_report_and_the_recording_of_its_alert_at_once_both_get_through(
     alerting_store: RunStore,
 ) -> None:
