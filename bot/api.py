@@ -84,7 +84,10 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
             raise
-        return json_response({"error": error.reason}, error.status)
+        response = json_response({"error": error.reason}, error.status)
+        if "Allow" in error.headers:  # a 405 lists the methods the path takes (RFC 9110)
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     except Exception:
         if not request.path.startswith("/api/"):
             raise
