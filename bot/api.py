@@ -179,7 +179,13 @@ def validation_error(error: ValidationError, prefix: str = "") -> ApiError:
 
 def parse_report(body: Any, prefix: str = "") -> RunReport:
     if not isinstance(body, dict):
-        raise ApiError(422, "a run report should be a JSON object", prefix.rstrip(".") or None)
+        field = prefix.rstrip(".")
+        message = (
+            f"{field}: should be a JSON object"
+            if field
+            else "the request body should be a JSON object"
+        )
+        raise ApiError(422, message, field or None)
     try:
         return RunReport.model_validate(body)
     except ValidationError as error:
@@ -310,11 +316,11 @@ async def report_run(request: web.Request) -> web.Response:
 async def report_batch(request: web.Request) -> web.Response:
     body = await read_json(request, MAX_BATCH_BODY)
     if not isinstance(body, dict) or not isinstance(body.get("runs"), list):
-        raise ApiError(422, 'the body should be {"runs": [ …reports… ]}', "runs")
+        raise ApiError(422, 'runs: is required, as in {"runs": [ …reports… ]}', "runs")
     items: list[Any] = body["runs"]
     if len(items) > MAX_BATCH_REPORTS:
         raise ApiError(
-            422, f"at most {MAX_BATCH_REPORTS} reports per batch, got {len(items)}", "runs"
+            422, f"runs: should be at most {MAX_BATCH_REPORTS} reports, not {len(items)}", "runs"
         )
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, RunReport]] = []
@@ -363,7 +369,9 @@ def _statuses(request: web.Request) -> frozenset[RunStatus]:
                 statuses.add(RunStatus(word.strip().lower()))
             except ValueError:
                 known = ", ".join(status.value for status in RunStatus)
-                raise ApiError(422, f"status {word!r} is not one of {known}", "status") from None
+                raise ApiError(
+                    422, f"status: should be one of {known}, not {word!r}", "status"
+                ) from None
     return frozenset(statuses)
 
 
@@ -376,7 +384,7 @@ def _time_param(request: web.Request, name: str, *, end_of_day: bool) -> datetim
     except FilterSyntaxError:
         raise ApiError(
             422,
-            f"{name} should be an RFC 3339 time like 2026-11-20T10:02:03Z or a day like 2026-11-20",
+            f"{name}: should be an RFC 3339 time like 2026-11-20T10:02:03Z or a day like 2026-11-20",
             name,
         ) from None
 
@@ -387,10 +395,10 @@ def _limit(request: web.Request) -> int:
         limit = int(raw)
     except ValueError:
         raise ApiError(
-            422, f"limit should be a whole number from 1 to {MAX_PAGE}", "limit"
+            422, f"limit: should be a whole number from 1 to {MAX_PAGE}", "limit"
         ) from None
     if not 1 <= limit <= MAX_PAGE:
-        raise ApiError(422, f"limit should be from 1 to {MAX_PAGE}, got {limit}", "limit")
+        raise ApiError(422, f"limit: should be from 1 to {MAX_PAGE}, not {limit}", "limit")
     return limit
 
 
@@ -398,7 +406,7 @@ def run_filter(request: web.Request) -> RunFilter:
     since = _time_param(request, "since", end_of_day=False)
     until = _time_param(request, "until", end_of_day=True)
     if since is not None and until is not None and since > until:
-        raise ApiError(422, "since is after until", "since")
+        raise ApiError(422, "since: should not be after until", "since")
     workflow = request.query.get("workflow", "").strip() or None
     try:
         # Read as /runs reads its text: "ACME Corp" is one phrase.
@@ -421,7 +429,7 @@ async def list_runs(request: web.Request) -> web.Response:
     try:
         page = await request.app[STORE].list_runs(flt)
     except InvalidCursor as error:
-        raise ApiError(422, f"{error}: start again without cursor", "cursor") from None
+        raise ApiError(422, f"cursor: {error}: start again without it", "cursor") from None
     return json_response(
         {
             "runs": [summary_json(run) for run in page.runs],
@@ -434,7 +442,7 @@ async def list_runs(request: web.Request) -> web.Response:
 def _run_id(request: web.Request) -> str:
     run_id = request.match_info["run_id"]
     if not is_valid_run_id(run_id):
-        raise ApiError(404, f"no run with ID {run_id!r}: run IDs match {RUN_ID_PATTERN}", "id")
+        raise ApiError(404, f"no run with ID {run_id!r}: run IDs {ID_RULE}", "id")
     return run_id
 
 
@@ -498,7 +506,7 @@ class WorkflowBody(BaseModel):
 async def put_workflow(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
     if not is_valid_run_id(workflow_id):
-        raise ApiError(422, f"workflow IDs match {RUN_ID_PATTERN}", "id")
+        raise ApiError(422, f"id: {ID_RULE}", "id")
     body = await read_json(request, MAX_BODY)
     try:
         spec = WorkflowBody.model_validate(body)

@@ -246,7 +246,7 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
     try:
         page = await store.list_runs(replace(flt, cursor=args.cursor or None))
     except InvalidCursor as error:
-        print(f"runsbot: {error}: start again without --cursor", file=sys.stderr)
+        print(f"runsbot: --cursor {error}: start again without it", file=sys.stderr)
         return 2
     finally:
         await store.close()

@@ -145,7 +145,8 @@ class RunPage:
 
 
 class InvalidCursor(ValueError):
-    """A `cursor` that this store did not make, or made for another search."""
+    """A `cursor` that this store did not make, or made for another search; the message
+    says which, as a sentence whose subject is the cursor."""
 
 
 SUMMARY_COLUMNS = (
@@ -493,10 +494,10 @@ def decode_cursor(text: str) -> Cursor:
             until=until,
         )
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise InvalidCursor("cursor is not one this server gave out") from None
+        raise InvalidCursor("is not one this server gave out") from None
     moments = (cursor.started_at, cursor.since, cursor.until)
     if any(moment is not None and moment.tzinfo is None for moment in moments):
-        raise InvalidCursor("cursor is not one this server gave out")
+        raise InvalidCursor("is not one this server gave out")
     return cursor
 
 
@@ -629,9 +630,7 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
     if flt.cursor is not None:
         after = decode_cursor(flt.cursor)
         if after.search != search_fingerprint(flt):
-            raise InvalidCursor(
-                "cursor is from another search (other statuses, workflow, text or times)"
-            )
+            raise InvalidCursor("is from another search (other statuses, workflow, text or times)")
         flt = replace(flt, since=after.since, until=after.until)
     workflows: dict[str, WorkflowRecord] = {}
     workflow_ids: list[str] | None = None

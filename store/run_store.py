@@ -850,12 +850,12 @@ def _fold(
     ):
         field = "workflow.source" if not report.workflow.source else "workflow.destination"
         raise ReportRejected(
-            f"workflow {report.workflow.id} is new: {field} is required the first time", field
+            f"{field}: is required the first time workflow {report.workflow.id} is reported", field
         )
     if state is not None:
         return merge(state, report, key, received_at, document)
     if report.reference is None:
-        raise ReportRejected("reference is required when a run is first reported", "reference")
+        raise ReportRejected("reference: is required when a run is first reported", "reference")
     fresh = new_state(run_id, report, key, received_at, document)
     if fresh.started_at is None:
         fresh = replace(fresh, started_at=received_at)

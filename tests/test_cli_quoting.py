@@ -177,6 +177,6 @@ def test_a_cursor_goes_on_with_the_same_words_and_is_refused_with_others(
         refused = runsbot_runs(env, *other, "--cursor", cursor)
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.splitlines() == [
-            "runsbot: cursor is from another search (other statuses, workflow, text or times): "
-            "start again without --cursor"
+            "runsbot: --cursor is from another search (other statuses, workflow, text or times): "
+            "start again without it"
         ]

@@ -166,8 +166,8 @@ async def test_a_cursor_of_another_query_is_422_not_the_old_total(
     status, body = await get(api, "/api/v1/runs", **query | other, cursor=first["next_cursor"])
     assert (status, body["field"]) == (422, "cursor")
     assert body["error"] == (
-        "cursor is from another search (other statuses, workflow, text or times): "
-        "start again without cursor"
+        "cursor: is from another search (other statuses, workflow, text or times): "
+        "start again without it"
     )
 
 
@@ -189,6 +189,7 @@ async def test_bad_query_parameters_are_422_naming_them(
 ) -> None:
     status, body = await get(api, "/api/v1/runs", **params)
     assert (status, body["field"]) == (422, field)
+    assert body["error"].startswith(f"{field}: "), body["error"]  # one voice, the field first
 
 
 async def test_run_detail_has_steps_notes_and_retries(api: Client) -> None:

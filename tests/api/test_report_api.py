@@ -433,6 +433,8 @@ async def test_no_422_speaks_in_pydantic_s_words(
         r"Input should|String should|Field required|Value error|dictionary|instance of",
         error["error"],
     ), error["error"]
+    if field is not None:  # one voice: "<field>: <what it should be>"
+        assert error["error"].startswith(f"{field}: "), error["error"]
 
 
 async def test_notes_and_workflows_are_refused_in_the_same_words(api: Client) -> None:

@@ -425,7 +425,7 @@ async def test_a_cursor_of_another_search_is_refused(store: RunStore, other: str
     with pytest.raises(InvalidCursor) as excinfo:
         await store.list_runs(replace(words(other), cursor=page.next_cursor))
     assert str(excinfo.value) == (
-        "cursor is from another search (other statuses, workflow, text or times)"
+        "is from another search (other statuses, workflow, text or times)"
     )
 
 
