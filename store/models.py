@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from sqlalchemy import (
@@ -19,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.types import RunStatus, UTCDateTime, metadata
+from store.types import AlertKind, DeliveryState, RunStatus, UTCDateTime, metadata
 
 RunId = Annotated[str, mapped_column(String(64))]
 UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
@@ -27,7 +28,11 @@ Document = Annotated[Any, mapped_column(JSON().with_variant(JSONB(), "postgresql
 # SQLite only makes an INTEGER PRIMARY KEY the rowid alias that FTS5 can point at.
 BigSerial = BigInteger().with_variant(Integer(), "sqlite")
 
-_STATUSES = ", ".join(f"'{status.value}'" for status in RunStatus)
+
+def _one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """The schema accepts only the enum's values in `column` (named for the column)."""
+    allowed = ", ".join(f"'{value.value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
 
 
 class Base(DeclarativeBase):
@@ -52,7 +57,7 @@ class Run(Base):
 
     __tablename__ = "runs"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        _one_of("status", RunStatus),
         Index("ix_runs_started_at_id", "started_at", "id"),
         Index("ix_runs_status_started_at_id", "status", "started_at", "id"),
         Index(
@@ -189,7 +194,7 @@ class AlertMessage(Base):
 
     __tablename__ = "alert_messages"
     __table_args__ = (
-        CheckConstraint("kind IN ('single', 'group')", name="kind"),
+        _one_of("kind", AlertKind),
         Index(
             "uq_alert_messages_channel_id_message_ts",
             "channel_id",
@@ -269,13 +274,12 @@ class AlertThreadPost(Base):
 class AlertDelivery(Base):
     """The outbox: one row per failed run and channel, written with the failure itself.
 
-    pending: not yet given an alert; assigned: in a group, waiting for a thread reply
-    to name it; posted: named in a message Slack took.
+    Its `state` is a DeliveryState: pending, assigned (to a group alert), posted.
     """
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'assigned', 'posted')", name="state"),
+        _one_of("state", DeliveryState),
         Index("uq_alert_deliveries_run_id_channel_id", "run_id", "channel_id", unique=True),
         Index("ix_alert_deliveries_state_created_at", "state", "created_at"),
     )

@@ -36,6 +36,25 @@ _STATUS_RANK = {
 }
 
 
+class AlertKind(StrEnum):
+    """What an alert message names: one failed run, or a burst of one workflow's failures."""
+
+    SINGLE = "single"
+    GROUP = "group"
+
+
+class DeliveryState(StrEnum):
+    """Where a failed run's alert to one channel stands.
+
+    pending: not yet given an alert message; assigned: in a group, waiting for a thread
+    reply to name it; posted: named in a message Slack took.
+    """
+
+    PENDING = "pending"
+    ASSIGNED = "assigned"
+    POSTED = "posted"
+
+
 class NaiveDatetimeError(ValueError):
     """A datetime without a time zone reached the store: always a bug."""
 
