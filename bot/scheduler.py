@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbox import AlertDispatcher
+from bot.alert_dispatcher import AlertDispatcher
 from store.run_store import RunStore
 
 # Repeated event_ids are no-ops while remembered; a report merged again after

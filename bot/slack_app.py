@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import Settings, SlackMode
-from bot.outbox import backoff, slack_error_code, slack_retry_after
+from bot.slack_errors import backoff, slack_error_code, slack_retry_after
 from bot.slack_health import SlackCallObserver, SlackHealth
 from handlers import register_all
 from store.run_store import RunStore
@@ -33,7 +33,7 @@ from store.run_store import RunStore
 log = logging.getLogger(__name__)
 
 # Slack answers within a few seconds or not at all; a post that timed out is
-# looked for before it is retried (bot/outbox.py).
+# looked for before it is retried (bot/post_lookup.py).
 TIMEOUT_SECONDS = 10
 # While Slack cannot be reached at start: a second, doubling up to a minute.
 FIRST_RETRY = 1.0

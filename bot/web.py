@@ -9,9 +9,9 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import api
+from bot.alert_dispatcher import POST_INTERVAL, AlertDispatcher
 from bot.config import Settings, SlackMode
 from bot.metrics import Metrics
-from bot.outbox import POST_INTERVAL, AlertDispatcher
 from bot.scheduler import create_scheduler
 from bot.slack_app import (
     SlackConnection,
@@ -21,7 +21,7 @@ from bot.slack_app import (
     slack_events_handler,
 )
 from bot.slack_health import SlackHealth
-from store.outbox import GroupingRules
+from store.alert_planning import GroupingRules
 from store.run_store import AlertRouting, RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)

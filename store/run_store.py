@@ -15,8 +15,10 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from store import outbox, queries
+from store import alert_planning, alert_queue, deliveries, leases, queries
+from store.alert_planning import GroupingRules
 from store.database import SchemaUpgrade, create_engine, upgrade
+from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
 from store.filters import RunFilter
 from store.ids import new_run_id
 from store.models import Note, ReportEvent, Run, Workflow
@@ -334,50 +336,54 @@ class RunStore:
     # The alert outbox (for the dispatcher) ---------------------------------
 
     async def acquire_lease(self, name: str, holder: str, *, ttl: timedelta) -> bool:
-        """True while `holder` holds the lease `name` (taken or renewed now)."""
+        """True while `holder` holds the lease `name` (taken or renewed now, for `ttl`)."""
         async with self._sessions.begin() as session:
-            return await outbox.acquire_lease(session, name, holder, now=self._clock(), ttl=ttl)
+            return await leases.acquire_lease(session, name, holder, now=self._clock(), ttl=ttl)
 
     async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if `holder` has it; another holder's lease is left alone."""
         async with self._sessions.begin() as session:
-            await outbox.release_lease(session, name, holder)
+            await leases.release_lease(session, name, holder)
 
-    async def plan_alerts(self, rules: outbox.GroupingRules, *, runs_per_thread_post: int) -> int:
+    async def plan_alerts(self, rules: GroupingRules, *, runs_per_thread_post: int) -> int:
         """Give pending deliveries their alert messages, and gather group runs into replies
-        of up to `runs_per_thread_post` (as many as one Slack message can list)."""
+        of up to `runs_per_thread_post` (as many as one Slack message can list). Two
+        transactions: the replies list the groups the first one planned."""
         async with self._sessions.begin() as session:
-            planned = await outbox.plan_alerts(session, rules, now=self._clock())
+            planned = await alert_planning.plan_alerts(session, rules, now=self._clock())
         async with self._sessions.begin() as session:
-            await outbox.plan_thread_posts(
+            await alert_planning.plan_thread_posts(
                 session, rules, runs_per_post=runs_per_thread_post, now=self._clock()
             )
         return planned
 
     async def channels_with_due_alerts(self, *, min_update_interval: timedelta) -> set[str]:
+        """The channels with a post, thread reply or update due now."""
         async with self._sessions() as session:
-            return await outbox.channels_with_work(
+            return await deliveries.channels_with_work(
                 session, now=self._clock(), min_interval=min_update_interval
             )
 
-    async def due_alert_posts(self, channel_id: str, *, limit: int = 20) -> list[outbox.AlertPost]:
+    async def due_alert_posts(self, channel_id: str, *, limit: int = 20) -> list[AlertPost]:
+        """The channel's unposted alerts whose next attempt is due, oldest first."""
         async with self._sessions() as session:
-            return await outbox.due_alert_posts(
+            return await deliveries.due_alert_posts(
                 session, now=self._clock(), channel_id=channel_id, limit=limit
             )
 
-    async def due_thread_posts(
-        self, channel_id: str, *, limit: int = 20
-    ) -> list[outbox.ThreadPost]:
+    async def due_thread_posts(self, channel_id: str, *, limit: int = 20) -> list[ThreadPost]:
+        """The channel's unposted thread replies whose next attempt is due, oldest first."""
         async with self._sessions() as session:
-            return await outbox.due_thread_posts(
+            return await deliveries.due_thread_posts(
                 session, now=self._clock(), channel_id=channel_id, limit=limit
             )
 
     async def due_alert_updates(
         self, channel_id: str, *, min_interval: timedelta, limit: int = 20
-    ) -> list[outbox.AlertUpdate]:
+    ) -> list[AlertUpdate]:
+        """The channel's stale alerts not re-rendered within `min_interval`, stalest first."""
         async with self._sessions() as session:
-            return await outbox.due_alert_updates(
+            return await deliveries.due_alert_updates(
                 session,
                 now=self._clock(),
                 min_interval=min_interval,
@@ -385,27 +391,24 @@ class RunStore:
                 limit=limit,
             )
 
-    async def record_post_attempt(self, target: outbox.PostTarget, row_id: int) -> None:
+    async def record_post_attempt(self, target: PostTarget, row_id: int) -> None:
         """Remember that Slack is about to be asked: from now on the post is uncertain."""
         async with self._sessions.begin() as session:
-            await outbox.record_attempt(session, outbox.model_of(target), row_id, self._clock())
+            await deliveries.record_attempt(session, target, row_id, self._clock())
 
     async def record_posted(
-        self, target: outbox.PostTarget, row_id: int, message_ts: str, *, revision: int = 0
+        self, target: PostTarget, row_id: int, message_ts: str, *, revision: int = 0
     ) -> None:
         """Slack took the post as `message_ts`: the runs it names are alerted. An alert
         message posted at `revision` stays stale if it changed since."""
         async with self._sessions.begin() as session:
-            if target is outbox.PostTarget.ALERT:
-                await outbox.record_alert_posted(
-                    session, row_id, message_ts, self._clock(), revision
-                )
-            else:
-                await outbox.record_thread_posted(session, row_id, message_ts)
+            await deliveries.record_posted(
+                session, target, row_id, message_ts, revision=revision, now=self._clock()
+            )
 
     async def record_post_failure(
         self,
-        target: outbox.PostTarget,
+        target: PostTarget,
         row_id: int,
         *,
         error: str,
@@ -414,9 +417,9 @@ class RunStore:
     ) -> None:
         """Slack did not take the post (or did not say): try again `retry_in` from now."""
         async with self._sessions.begin() as session:
-            await outbox.record_post_failure(
+            await deliveries.record_post_failure(
                 session,
-                outbox.model_of(target),
+                target,
                 row_id,
                 error=error,
                 retry_at=self._clock() + retry_in,
@@ -427,7 +430,7 @@ class RunStore:
         """The alert was re-rendered at `revision` (`cleared`), or the update failed and
         waits a while."""
         async with self._sessions.begin() as session:
-            await outbox.record_rendered(
+            await deliveries.record_rendered(
                 session, alert_id, revision=revision, now=self._clock(), cleared=cleared
             )
 
@@ -818,7 +821,7 @@ async def _follow_status_changes(
         for run_id, state in states.items()
         if before.get(run_id, state.status) != state.status
     ]
-    await outbox.mark_alerts_stale(
+    await alert_queue.mark_alerts_stale(
         session, [*moved, *(retry_of[run_id] for run_id in moved if run_id in retry_of)], now
     )
     if routing is None:
@@ -830,7 +833,7 @@ async def _follow_status_changes(
         and before.get(run_id) is not RunStatus.FAILED
         and run_id not in retry_of
     ]
-    return await outbox.queue_deliveries(
+    return await alert_queue.queue_deliveries(
         session, failed, default_channel=routing.default_channel, now=now
     )
 

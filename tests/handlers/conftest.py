@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alert_dispatcher import AlertDispatcher
 from bot.config import Settings
-from bot.outbox import AlertDispatcher
 from bot.web import DISPATCHER, create_web_app, open_store
-from store.outbox import GroupingRules
+from store.alert_planning import GroupingRules
 from store.run_store import RunStore
 from tests.conftest import API_TOKEN
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, SlackDriver

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.outbox import LEASE, LEASE_TTL
+from bot.alert_dispatcher import LEASE, LEASE_TTL
 from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, wait_until
 from tests.handlers.conftest import slack_settings, start_runsbot

@@ -14,8 +14,8 @@ from sqlalchemy import func, insert, select
 
 from bot.config import Settings
 from bot.web import open_store
+from store.alert_planning import GroupingRules
 from store.models import AlertDelivery, Subscription
-from store.outbox import GroupingRules
 from store.reports import RunReport
 from store.run_store import ReportResult
 from tests.fake_slack import (
@@ -180,7 +180,7 @@ async def test_an_open_group_keeps_count_as_more_failures_arrive(runsbot: Runsbo
         )
     assert len(alerts(runsbot.slack)) == 4
     group_ts = max(alerts(runsbot.slack), key=lambda ts: len(alerts(runsbot.slack)[ts]))
-    # A message is re-rendered at most every 5 s (bot/outbox.py UPDATE_INTERVAL), and each
+    # A message is re-rendered at most every 5 s (bot/alert_dispatcher.py UPDATE_INTERVAL), and each
     # batch above made it stale again: allow two update rounds plus the sweep.
     await wait_until(
         lambda: "12" in rendered_text(runsbot.slack.message(ALERTS_CHANNEL, group_ts)), timeout=30
@@ -233,8 +233,8 @@ async def test_a_rate_limited_update_waits_for_retry_after(
 ) -> None:
     # Updates come quickly here (and the sweep too), so only Retry-After can hold the next
     # one back.
-    monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(seconds=0.1))
-    monkeypatch.setattr("bot.outbox.UPDATE_SPACING", 0.05)
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_INTERVAL", timedelta(seconds=0.1))
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_SPACING", 0.05)
     await swept_often.report(**failure("run_upd", updated_at="2026-11-20T10:02:09Z"))
     await wait_until(lambda: swept_often.slack.messages(ALERTS_CHANNEL))
     swept_often.slack.script("chat.update", [RateLimited(retry_after=3)] * 2)
@@ -253,7 +253,7 @@ async def test_a_rate_limited_search_for_a_lost_post_waits_for_retry_after(
     swept_often: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only Retry-After can hold the next search back (the sweep comes every 0.2 s).
-    monkeypatch.setattr("bot.outbox.MAX_BACKOFF", 0.1)
+    monkeypatch.setattr("bot.alert_dispatcher.MAX_BACKOFF", 0.1)
     swept_often.slack.script("chat.postMessage", [ServerError(503)])  # posted or not: unknown
     swept_often.slack.script("conversations.history", [RateLimited(retry_after=3)] * 2)
     await swept_often.report(**failure("run_search"))

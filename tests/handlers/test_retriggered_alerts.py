@@ -39,7 +39,7 @@ async def retriggered(runsbot: Runsbot, run_id: str, *, as_run: str) -> None:
 async def test_a_retriggered_run_that_fails_updates_the_original_alert_and_gets_none_of_its_own(
     runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(seconds=0.1))
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_INTERVAL", timedelta(seconds=0.1))
     slack = runsbot.slack
     failed: dict[str, Any] = {"workflow": HUBSPOT, "status": "failed", "error": ERROR}
     await runsbot.report(id="run_original", reference="ACME Corp", **failed)

@@ -87,8 +87,8 @@ async def test_an_update_of_an_alert_that_is_gone_is_given_up(
     runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Any update still due is tried again at every sweep here.
-    monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(0))
-    monkeypatch.setattr("bot.outbox.UPDATE_SPACING", 0.0)
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_INTERVAL", timedelta(0))
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_SPACING", 0.0)
     slack = runsbot.slack
     await runsbot.report(**failure("run_gone", updated_at="2026-11-20T10:02:09Z"))
     (alert,) = await wait_until(lambda: slack.messages(ALERTS_CHANNEL))
@@ -111,7 +111,7 @@ async def test_an_update_of_an_alert_that_is_gone_is_given_up(
 async def test_a_post_whose_answer_was_lost_is_posted_again_when_the_channel_cannot_be_searched(
     swept_often: Runsbot, monkeypatch: pytest.MonkeyPatch, error: str
 ) -> None:
-    monkeypatch.setattr("bot.outbox.MAX_BACKOFF", 0.1)
+    monkeypatch.setattr("bot.alert_dispatcher.MAX_BACKOFF", 0.1)
     slack = swept_often.slack
     slack.script("chat.postMessage", [ServerError(503)])  # posted or not: unknown
     slack.script("conversations.history", [Error(error)] * 100)  # and it stays unreadable

@@ -103,7 +103,7 @@ async def test_metrics_count_alerts_queued_retried_and_posted(runsbot: Runsbot) 
 async def test_an_update_of_a_message_that_is_gone_is_given_up_and_counted(
     runsbot: Runsbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.outbox.UPDATE_INTERVAL", timedelta(0))
+    monkeypatch.setattr("bot.alert_dispatcher.UPDATE_INTERVAL", timedelta(0))
     await runsbot.report(**failure("run_gone", updated_at="2026-11-20T10:02:09Z"))
     await wait_until(lambda: runsbot.slack.messages(ALERTS_CHANNEL))
     runsbot.slack.script("chat.update", [Error("message_not_found")])

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from store.outbox import GroupingRules, PostTarget
+from store.alert_planning import GroupingRules
+from store.deliveries import PostTarget
 from store.reports import RunReport
 from store.run_store import AlertRouting, RunStore
 from tests.fake_slack import ALERTS_CHANNEL

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
 import time
 import uuid
@@ -28,6 +27,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
+from bot.post_lookup import find_earlier_post
+from bot.slack_errors import Uncertain, backoff, slack_error_code, slack_retry_after
 from bot.slack_health import SlackHealth
 from handlers.blocks.alert import (
     MAX_RUNS_PER_THREAD_MESSAGE,
@@ -36,8 +37,9 @@ from handlers.blocks.alert import (
     group_thread_message,
 )
 from handlers.blocks.message import SlackMessage
+from store.alert_planning import GroupingRules
 from store.alerts import GroupAlert, SingleAlert
-from store.outbox import AlertPost, AlertUpdate, GroupingRules, PostTarget, ThreadPost
+from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
 from store.run_store import RunStore
 
 log = logging.getLogger(__name__)
@@ -52,46 +54,17 @@ POST_INTERVAL = 1.0
 # and all updates together stay under one a second.
 UPDATE_INTERVAL = timedelta(seconds=5)
 UPDATE_SPACING = 1.2
+# A refused post is tried again after 2 s, doubling up to 5 minutes.
+FIRST_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 ALERT_EVENT = "runsbot_alert"
 THREAD_EVENT = "runsbot_alert_thread"
-# How far before an uncertain attempt to look for the message it may have posted.
-LOOKBACK = timedelta(minutes=2)
 # On close, how long a Slack call in flight may take to answer before it is cut off.
 CLOSE_GRACE = 5.0
 
 
 def render(alert: SingleAlert | GroupAlert) -> SlackMessage:
     return alert_message(alert) if isinstance(alert, SingleAlert) else group_alert_message(alert)
-
-
-def backoff(attempts: int, *, first: float = 2.0, longest: float | None = None) -> float:
-    """Seconds before the next try: doubling from `first` up to `longest` (MAX_BACKOFF,
-    5 minutes, unless given), with jitter."""
-    limit = MAX_BACKOFF if longest is None else longest
-    return float(min(limit, first * 2.0**attempts) * random.uniform(0.8, 1.2))
-
-
-def slack_error_code(error: SlackApiError) -> str | None:
-    """Slack's error code (`ratelimited`, `channel_not_found`…); None for a non-JSON answer."""
-    data = error.response.data
-    code = data.get("error") if isinstance(data, dict) else None
-    return str(code) if code else None
-
-
-def slack_retry_after(error: SlackApiError) -> float | None:
-    """For a 429, the seconds Slack asks us to wait before the next call; else None."""
-    if error.response.status_code != 429:
-        return None
-    return float(error.response.headers.get("Retry-After", 1))
-
-
-class _Uncertain(Exception):
-    """Slack may or may not have taken the post (timeout, dropped connection, 5xx)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class AlertDispatcher:
@@ -268,8 +241,13 @@ class AlertDispatcher:
         """Post unless an earlier, unanswered attempt already did; record the outcome."""
         try:
             if uncertain_since is not None:
-                found = await self._find_earlier_post(
-                    channel_id, metadata, uncertain_since, thread_ts
+                found = await find_earlier_post(
+                    self._client,
+                    self._health,
+                    channel_id=channel_id,
+                    metadata=metadata,
+                    since=uncertain_since,
+                    thread_ts=thread_ts,
                 )
                 if found is not None:
                     # It shows what was true at that earlier attempt: re-render it once.
@@ -300,7 +278,9 @@ class AlertDispatcher:
                 return False
             await self._failed(target, row_id, attempts, channel_id, error)
             return False
-        except _Uncertain as error:
+        except Uncertain as error:
+            if error.retry_after is not None:
+                self._next_post[channel_id] = time.monotonic() + error.retry_after
             await self._record_failure(
                 target, row_id, attempts, str(error), uncertain=True, delay=error.retry_after
             )
@@ -321,54 +301,6 @@ class AlertDispatcher:
     ) -> None:
         await self._store.record_posted(target, row_id, message_ts, revision=revision)
         self._metrics.alerts_posted.inc()
-
-    async def _find_earlier_post(
-        self,
-        channel_id: str,
-        metadata: dict[str, Any],
-        since: datetime,
-        thread_ts: str | None,
-    ) -> str | None:
-        """The ts of a message this post already made, found by its metadata, or None."""
-        oldest = f"{(since - LOOKBACK).timestamp():.6f}"
-        try:
-            if thread_ts is None:
-                response = await self._client.conversations_history(
-                    channel=channel_id, oldest=oldest, limit=200, include_all_metadata=True
-                )
-            else:
-                response = await self._client.conversations_replies(
-                    channel=channel_id,
-                    ts=thread_ts,
-                    oldest=oldest,
-                    limit=200,
-                    include_all_metadata=True,
-                )
-        except SlackApiError as error:
-            if (retry_after := slack_retry_after(error)) is not None:
-                self._next_post[channel_id] = time.monotonic() + retry_after
-                raise _Uncertain(
-                    f"could not search {channel_id}: ratelimited", retry_after=retry_after
-                ) from None
-            if error.response.status_code >= 500:
-                raise _Uncertain(
-                    f"could not search {channel_id}: {slack_error_code(error)}"
-                ) from None
-            if self._health.bot_token_refused:
-                return None  # the post will not be tried either
-            # Not allowed to read the channel: better a rare duplicate than a lost alert.
-            log.warning(
-                "cannot search %s for an unanswered post (%s); posting again",
-                channel_id,
-                slack_error_code(error),
-            )
-            return None
-        for found in response.get("messages") or []:
-            if found.get("metadata", {}).get("event_type") == metadata["event_type"] and (
-                found["metadata"].get("event_payload") == metadata["event_payload"]
-            ):
-                return str(found["ts"])
-        return None
 
     async def _wait_for_turn(self, channel_id: str) -> None:
         await self._pause(self._next_post.get(channel_id, 0.0) - time.monotonic())
@@ -409,7 +341,11 @@ class AlertDispatcher:
         uncertain: bool,
         delay: float | None = None,
     ) -> None:
-        retry_in = timedelta(seconds=delay if delay is not None else backoff(attempts))
+        retry_in = timedelta(
+            seconds=delay
+            if delay is not None
+            else backoff(attempts, first=FIRST_BACKOFF, longest=MAX_BACKOFF)
+        )
         await self._store.record_post_failure(
             target, row_id, error=error, retry_in=retry_in, uncertain=uncertain
         )
