@@ -347,8 +347,8 @@ class RunStore:
 
     async def plan_alerts(self, rules: GroupingRules, *, runs_per_thread_post: int) -> int:
         """Give pending deliveries their alert messages, and gather group runs into replies
-        of up to `runs_per_thread_post` (as many as one Slack message can list). Two
-        transactions: the replies list the groups the first one planned."""
+        of up to `runs_per_thread_post` (as many as one Slack message can list). Each step
+        is its own short transaction."""
         async with self._sessions.begin() as session:
             planned = await alert_planning.plan_alerts(session, rules, now=self._clock())
         async with self._sessions.begin() as session:
