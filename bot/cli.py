@@ -301,7 +301,7 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
 
 
 async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
-    from store.demo import fill_demo_data
+    from bot.demo.runs import fill_demo_data
 
     store = await upgraded(RunStore.open(settings.database_url), settings)
     say_database(settings)

@@ -1,4 +1,8 @@
-"""Run IDs: made in one place, checked against the contract's character set."""
+"""Run IDs: made in one place, checked against the contract's character set.
+
+A run ID is `run_` plus a 26-character ULID: its first 10 characters the start time in
+milliseconds, the other 16 random.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,20 @@ RUN_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 _RUN_ID = re.compile(RUN_ID_PATTERN)
 
 
+def _run_id(ulid: ULID) -> str:
+    return f"run_{ulid}"
+
+
 def new_run_id() -> str:
-    """`run_` plus a 26-character ULID: unique and sortable by creation time."""
-    return f"run_{ULID()}"
+    """`run_` plus a 26-character ULID: unique and sortable by creation time (python-ulid
+    keeps the IDs made within one millisecond increasing)."""
+    return _run_id(ULID())
+
+
+def run_id_at(milliseconds: int, randomness: int) -> str:
+    """The run ID of a run made `milliseconds` after the epoch, its 80 random bits given:
+    for data that must come out the same from the same seed (the demo data)."""
+    return _run_id(ULID.from_int((milliseconds << 80) | randomness))
 
 
 def is_valid_run_id(value: str) -> bool:
