@@ -32,7 +32,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from store.demo import WORKFLOWS, DemoRuns, fill_demo_data
+from bot.demo.runs import DemoRuns, fill_demo_data
+from bot.demo.workflows import WORKFLOWS
 from store.filters import parse_filter, parse_period
 from store.run_store import RunStore
 

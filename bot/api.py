@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack_health import SlackHealth
 from store.filters import FilterSyntaxError, RunFilter, parse_api_time, text_words
-from store.ids import RUN_ID_PATTERN, is_valid_run_id
+from store.ids import RUN_ID_PATTERN, is_channel_id, is_valid_run_id
 from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
 from store.reports import RunReport, RunState
 from store.run_store import (
@@ -496,9 +496,7 @@ class WorkflowBody(BaseModel):
     @field_validator("alert_channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not (
-            value[:1] in "CGD" and value[1:].isalnum() and value.isupper()
-        ):
+        if value is not None and not is_channel_id(value):
             raise ValueError("should be a Slack channel ID like C0123456789")
         return value
 

@@ -9,7 +9,6 @@ import logging
 import shlex
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
@@ -20,12 +19,11 @@ import tzlocal
 import wcwidth
 from aiohttp import web
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
-from store.database import SchemaUpgrade
+from store.database import DatabaseUnavailable, SchemaUpgrade
 from store.filters import FilterSyntaxError, argument_words, parse_filter
 from store.queries import InvalidCursor, RunPage
 from store.run_store import RunStore
@@ -122,23 +120,10 @@ async def upgrade_schema(store: RunStore, settings: Settings) -> SchemaUpgrade:
     line, and the store is closed."""
     try:
         return await store.upgrade()
-    except Exception as error:
-        await store.close()
-        await _sqlite_threads_ended()
+    except DatabaseUnavailable as error:
         log.debug("opening the database failed", exc_info=True)
-        reason = error.orig if isinstance(error, DBAPIError) else error
         url = shown_database(settings.database_url)
-        first_line = (str(reason).strip() or type(reason).__name__).splitlines()[0]
-        raise ConfigError(f"RUNSBOT_DATABASE_URL {url} cannot be opened: {first_line}") from None
-
-
-async def _sqlite_threads_ended(timeout: float = 2.0) -> None:
-    """aiosqlite closes a connection that failed to open on the connection's own thread, which
-    then answers on this event loop: wait for it, or it answers a closed loop (a traceback
-    printed at exit). Its threads are the ones named after their target."""
-    for thread in threading.enumerate():
-        if thread.name.endswith("(_connection_worker_thread)"):
-            await asyncio.to_thread(thread.join, timeout)
+        raise ConfigError(f"RUNSBOT_DATABASE_URL {url} cannot be opened: {error.reason}") from None
 
 
 async def serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -301,7 +286,7 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
 
 
 async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
-    from store.demo import fill_demo_data
+    from bot.demo.runs import fill_demo_data
 
     store = await upgraded(RunStore.open(settings.database_url), settings)
     say_database(settings)

@@ -12,8 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_RETRIGGER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+from store.ids import is_channel_id, is_user_or_group_id
 
 
 class SlackMode(StrEnum):
@@ -99,7 +98,7 @@ class Settings(BaseSettings):
     @field_validator("alert_channel")
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
-        if value is not None and not _CHANNEL_ID.match(value):
+        if value is not None and not is_channel_id(value):
             raise ValueError("should be a Slack channel ID like C0123456789, not a channel name")
         return value
 
@@ -108,7 +107,7 @@ class Settings(BaseSettings):
     def _id_list(cls, value: object) -> object:
         if isinstance(value, str):
             ids = tuple(part.strip() for part in value.split(",") if part.strip())
-            wrong = [part for part in ids if not _RETRIGGER_ID.match(part)]
+            wrong = [part for part in ids if not is_user_or_group_id(part)]
             if wrong:
                 raise ValueError(
                     f"should be comma-separated Slack user IDs (U…) and user group IDs (S…), "

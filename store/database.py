@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -72,8 +75,34 @@ def _upgrade(connection: Connection, revision: str) -> SchemaUpgrade:
     return SchemaUpgrade(before, _revision(connection))
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened (or migrated); `reason` is the driver's reason in one
+    line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaUpgrade:
     """Create or migrate the schema to `revision` (the newest by default); safe to run at
-    every start. Says which revision the schema was at and is at now."""
-    async with engine.begin() as connection:
-        return await connection.run_sync(_upgrade, revision)
+    every start. Says which revision the schema was at and is at now. On any failure the
+    engine is disposed and DatabaseUnavailable raised, from the original error."""
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(_upgrade, revision)
+    except Exception as error:
+        await engine.dispose()
+        await _aiosqlite_threads_ended()
+        reason = error.orig if isinstance(error, DBAPIError) else error
+        first_line = (str(reason).strip() or type(reason).__name__).splitlines()[0]
+        raise DatabaseUnavailable(first_line) from error
+
+
+async def _aiosqlite_threads_ended(timeout: float = 2.0) -> None:
+    """aiosqlite closes a connection that failed to open on the connection's own thread, which
+    then answers on this event loop: wait for it, or it answers a closed loop (a traceback
+    printed at exit). Its threads are the ones named after their target."""
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, timeout)

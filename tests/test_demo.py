@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 from ulid import ULID
 
-from store.causes import classify_failure
-from store.demo import FAILURE_MESSAGES, WORKFLOWS, DemoRuns, FailureCause, fill_demo_data
+from bot.demo.failures import FAILURE_MESSAGES
+from bot.demo.runs import DemoRuns, fill_demo_data
+from bot.demo.workflows import WORKFLOWS
+from store.causes import FailureCause, classify_failure
 from store.filters import RunFilter
 from store.models import Run
 from store.run_store import RunStore
