@@ -9,20 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from store.filter_errors import FilterSyntaxError
 from store.filters import (
     GRAMMAR,
-    FilterSyntaxError,
     GrammarEntry,
     RunFilter,
     Word,
     argument_words,
-    parse_api_time,
     parse_filter,
     parse_period,
-    parse_rfc3339,
     text_words,
     tokenize,
 )
+from store.times import parse_api_time, parse_rfc3339
 from store.types import RunStatus
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in November
