@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack_health import SlackHealth
 from store.filter_errors import FilterSyntaxError
-from store.filters import RunFilter, text_words
+from store.filters import RunFilter
 from store.ids import RUN_ID_PATTERN, is_valid_run_id
 from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
 from store.reports import RunReport, RunState
@@ -39,6 +39,7 @@ from store.run_store import (
 )
 from store.times import parse_api_time
 from store.types import RunStatus
+from store.words import text_words
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,8 @@
 
 Days and times are read in the asker's time zone and turned into UTC at once, so a RunFilter
 only ever holds aware UTC datetimes. "Now" is always passed in, never read from the clock here.
+The words come from store/words.py, the calendar from store/times.py, the keys' help rows from
+store/grammar.py, and every sentence an error tells from store/filter_errors.py.
 """
 
 from __future__ import annotations
@@ -13,20 +15,16 @@ from datetime import datetime, tzinfo
 
 from store import filter_errors as sentences
 from store.filter_errors import FilterSyntaxError, Problem
+from store.grammar import KEY_GRAMMAR, GrammarEntry
 from store.ids import is_valid_run_id
 from store.times import DAYS_AGO, NotATime, When, aware_utc, parse_duration, read_when, whole_day
 from store.types import RunStatus
+from store.words import Word, tokenize
 
 __all__ = [
-    "GRAMMAR",
-    "GrammarEntry",
     "RunFilter",
-    "Word",
-    "argument_words",
     "parse_filter",
     "parse_period",
-    "text_words",
-    "tokenize",
 ]
 
 
@@ -56,121 +54,6 @@ class RunFilter:
             object.__setattr__(self, "until", aware_utc(self.until, "until"))
         if self.limit < 1:
             raise ValueError(f"limit must be at least 1, not {self.limit}")
-
-
-@dataclass(frozen=True)
-class GrammarEntry:
-    """One row of the help text: a status word, a filter key or a time word."""
-
-    syntax: str
-    meaning: str
-    example: str
-
-
-# --- Words -------------------------------------------------------------------------------------
-
-_DOUBLE_QUOTES = '"“”'
-_SINGLE_QUOTES = "'‘’"
-_QUOTE_FAMILY = {quote: _DOUBLE_QUOTES for quote in _DOUBLE_QUOTES} | {
-    quote: _SINGLE_QUOTES for quote in _SINGLE_QUOTES
-}
-_MATCHING_QUOTE = {"“": "”", "‘": "’"}
-
-
-class Word(str):
-    """One word of a command line, as tokenize reads it.
-
-    `quoted` is True when the word began with a quote: it is then text, never a status, a
-    time word or a filter, so `"foo:bar"` looks for the text foo:bar. A plain str is unquoted.
-    """
-
-    quoted: bool
-
-    def __new__(cls, text: str, *, quoted: bool = False) -> Word:
-        word = super().__new__(cls, text)
-        word.quoted = quoted
-        return word
-
-
-def tokenize(text: str) -> list[Word]:
-    """Split a command line into words at whitespace, dropping the quotes around a phrase.
-
-    A quote opens at the start of a word or right after `key:`; straight and curly quotes both
-    work. Raises FilterSyntaxError for a quote that is never closed.
-    """
-    words: list[Word] = []
-    index = 0
-    while index < len(text):
-        # str.isspace also takes the no-break spaces that pasted text brings along.
-        if text[index].isspace():
-            index += 1
-            continue
-        word, index = _read_word(text, index, position=len(words))
-        words.append(word)
-    return words
-
-
-def argument_words(arguments: Sequence[str]) -> list[Word]:
-    """The words of a command's arguments, which a shell has already split and unquoted.
-
-    An argument without a quote character is one word as it is, spaces and all (`runsbot runs
-    "wf:HubSpot → Salesforce"`); one with a quote is read as /runs reads its line
-    (`'ref:"Société Générale"'`, `'"Müller"'`, or a whole line as one argument), so a quoted
-    word is text here too. Error positions index the words of all the arguments.
-    """
-    words: list[Word] = []
-    for argument in arguments:
-        if not any(char in _QUOTE_FAMILY for char in argument):
-            words.append(Word(argument))
-            continue
-        try:
-            words.extend(tokenize(argument))
-        except FilterSyntaxError as error:
-            position = None if error.position is None else len(words) + error.position
-            raise FilterSyntaxError(
-                error.problem, position=position, hint=error.hint, **error.values
-            ) from None
-    return words
-
-
-def text_words(text: str) -> tuple[str, ...]:
-    """Words that are all text (the API's `q`): a quoted phrase stays one word; each word is
-    trimmed and empty ones dropped. Raises FilterSyntaxError for a quote that is never closed."""
-    return tuple(stripped for word in tokenize(text) if (stripped := word.strip()))
-
-
-def _read_word(text: str, start: int, *, position: int) -> tuple[Word, int]:
-    parts: list[str] = []
-    index, quote_may_open, seen_colon = start, True, False
-    while index < len(text) and not text[index].isspace():
-        char = text[index]
-        if quote_may_open and char in _QUOTE_FAMILY:
-            closing = _closing_quote(text, index)
-            if closing is None:
-                raise FilterSyntaxError(
-                    Problem.UNCLOSED_QUOTE,
-                    word=text[start:].split()[0],
-                    position=position,
-                    hint=text[start:].rstrip() + _MATCHING_QUOTE.get(char, char),
-                )
-            parts.append(text[index + 1 : closing])
-            index, quote_may_open = closing + 1, False
-            continue
-        parts.append(char)
-        quote_may_open = char == ":" and not seen_colon
-        seen_colon = seen_colon or char == ":"
-        index += 1
-    return Word("".join(parts), quoted=text[start] in _QUOTE_FAMILY), index
-
-
-def _closing_quote(text: str, opening: int) -> int | None:
-    family = _QUOTE_FAMILY[text[opening]]
-    for index in range(opening + 1, len(text)):
-        at_word_end = index + 1 == len(text) or text[index + 1].isspace()
-        # A single quote doubles as an apostrophe (O'Brien, Bob’s), so it only closes at a word end.
-        if text[index] in family and (family is _DOUBLE_QUOTES or at_word_end):
-            return index
-    return None
 
 
 # --- Reading the words -------------------------------------------------------------------------
@@ -384,73 +267,21 @@ class _Key:
     names: tuple[str, ...]  # the main name first, then its aliases
     apply: Callable[[_Parse, str], None]
     needs: str  # the right form, for error sentences
-    grammar: GrammarEntry
+
+    @property
+    def grammar(self) -> GrammarEntry:
+        return KEY_GRAMMAR[self.names[0]]
 
 
 _KEY_TABLE = (
-    _Key(
-        ("workflow", "wf"),
-        _Parse.workflow_key,
-        sentences.WORKFLOW_FORMS,
-        GrammarEntry(
-            "workflow:NAME",
-            "Runs of one workflow: its id, its name, or Source → Destination "
-            "(also Source->Destination). Short form wf:. Quote a name with spaces.",
-            'wf:"HubSpot → Salesforce"',
-        ),
-    ),
-    _Key(
-        ("status",),
-        _Parse.status_key,
-        sentences.STATUS_FORMS,
-        GrammarEntry(
-            "status:STATUS",
-            "The same as the status words; several, separated by commas, mean any of them.",
-            "status:failed,skipped",
-        ),
-    ),
-    _Key(
-        ("ref", "reference"),
-        _Parse.reference_key,
-        sentences.REFERENCE_FORMS,
-        GrammarEntry(
-            "ref:TEXT", "Runs whose reference contains TEXT, in any case.", 'ref:"ACME Corp"'
-        ),
-    ),
-    _Key(
-        ("id",),
-        _Parse.run_id_key,
-        sentences.RUN_ID_FORMS,
-        GrammarEntry(
-            "id:RUN_ID", "The run with exactly this ID.", "id:run_01JD3ZQ5N8W7X6Y5V4T3S2R1Q0"
-        ),
-    ),
-    _Key(
-        ("since",),
-        _Parse.since_key,
-        sentences.WHEN_FORMS,
-        GrammarEntry("since:WHEN", "Runs started at WHEN or later.", "since:2026-11-20T14:30"),
-    ),
-    _Key(
-        ("until",),
-        _Parse.until_key,
-        sentences.WHEN_FORMS,
-        GrammarEntry(
-            "until:WHEN", "Runs started at WHEN or earlier; a day counts whole.", "until:yesterday"
-        ),
-    ),
-    _Key(
-        ("on",),
-        _Parse.on_key,
-        sentences.DAY_FORMS,
-        GrammarEntry("on:DAY", "Runs started on that day, in your time zone.", "on:2026-11-20"),
-    ),
-    _Key(
-        ("last",),
-        _Parse.last_key,
-        sentences.DURATION_FORMS,
-        GrammarEntry("last:DURATION", "Runs started in the last 30m, 6h, 7d or 2w.", "last:6h"),
-    ),
+    _Key(("workflow", "wf"), _Parse.workflow_key, sentences.WORKFLOW_FORMS),
+    _Key(("status",), _Parse.status_key, sentences.STATUS_FORMS),
+    _Key(("ref", "reference"), _Parse.reference_key, sentences.REFERENCE_FORMS),
+    _Key(("id",), _Parse.run_id_key, sentences.RUN_ID_FORMS),
+    _Key(("since",), _Parse.since_key, sentences.WHEN_FORMS),
+    _Key(("until",), _Parse.until_key, sentences.WHEN_FORMS),
+    _Key(("on",), _Parse.on_key, sentences.DAY_FORMS),
+    _Key(("last",), _Parse.last_key, sentences.DURATION_FORMS),
 )
 # Main names first, so that a typo equally close to a main name and an alias gets the main name.
 _KEYS = {key.names[0]: key for key in _KEY_TABLE} | {
@@ -558,29 +389,3 @@ def parse_period(text: str, *, tz: tzinfo, now: datetime) -> tuple[datetime, dat
     if parse.since[0] > until:
         raise parse.error(Problem.PERIOD_IN_FUTURE, "7d", word=words[0])
     return parse.since[0], until
-
-
-GRAMMAR: tuple[GrammarEntry, ...] = (
-    GrammarEntry("failed", "Runs that did not complete.", "failed today"),
-    GrammarEntry("finished", "Runs that moved the data as expected.", "finished last:6h"),
-    GrammarEntry("running", "Runs in progress.", "running"),
-    GrammarEntry("pending", "Runs queued and not started yet.", "pending running"),
-    GrammarEntry(
-        "skipped", "Runs not executed because a workflow condition was not met.", "skipped"
-    ),
-    *(key.grammar for key in _KEY_TABLE),
-    GrammarEntry("today", "Runs started today, in your time zone: the same as on:today.", "today"),
-    GrammarEntry("yesterday", "Runs started yesterday: the same as on:yesterday.", "yesterday"),
-    GrammarEntry(
-        "A..B",
-        "A range, both ends included, after on:, since: or until:.",
-        "on:2026-11-01..2026-11-07",
-    ),
-    GrammarEntry(
-        "TEXT",
-        "Any other word, matched against the reference and the run ID in any case; "
-        "several words must all match. Quote a phrase to keep it one word; a quoted word is "
-        'always text, even "failed" or "PO:4711".',
-        '"ACME Corp" renewal',
-    ),
-)

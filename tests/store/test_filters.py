@@ -10,19 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from store.filter_errors import FilterSyntaxError
-from store.filters import (
-    GRAMMAR,
-    GrammarEntry,
-    RunFilter,
-    Word,
-    argument_words,
-    parse_filter,
-    parse_period,
-    text_words,
-    tokenize,
-)
+from store.filters import RunFilter, parse_filter, parse_period
+from store.grammar import GRAMMAR, GrammarEntry
 from store.times import parse_api_time, parse_rfc3339
 from store.types import RunStatus
+from store.words import Word, argument_words, text_words, tokenize
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in November
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")  # UTC-8 in November
