@@ -24,7 +24,8 @@ from pydantic_core import ErrorDetails
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack_health import SlackHealth
-from store.filters import FilterSyntaxError, RunFilter, parse_api_time, text_words
+from store.filter_errors import FilterSyntaxError
+from store.filters import RunFilter
 from store.ids import RUN_ID_PATTERN, is_channel_id, is_valid_run_id
 from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
 from store.reports import RunReport, RunState
@@ -36,7 +37,9 @@ from store.run_store import (
     WorkflowInfo,
     WorkflowSpec,
 )
+from store.times import parse_api_time
 from store.types import RunStatus
+from store.words import text_words
 
 log = logging.getLogger(__name__)
 

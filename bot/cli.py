@@ -24,9 +24,11 @@ from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
 from store.database import DatabaseUnavailable, SchemaUpgrade
-from store.filters import FilterSyntaxError, argument_words, parse_filter
+from store.filter_errors import FilterSyntaxError
+from store.filters import parse_filter
 from store.queries import InvalidCursor, RunPage
 from store.run_store import RunStore
+from store.words import argument_words
 
 log = logging.getLogger("runsbot")
 
@@ -216,7 +218,7 @@ def _local_zone() -> tzinfo:
 
 async def runs(settings: Settings, args: argparse.Namespace) -> int:
     """The words of /runs. The shell has already grouped and unquoted them, so quotes that
-    reach an argument are read as Slack's are: see store.filters.argument_words."""
+    reach an argument are read as Slack's are: see store.words.argument_words."""
     zone = args.tz or _local_zone()
     try:
         words = argument_words(args.words)

@@ -3,7 +3,8 @@
 Page queries are keyset-paginated, newest first (started_at, then run ID, both
 descending). Each status, workflow, and (workflow, status) pair has an index whose
 order is the page order, so a filter on statuses or workflows becomes a UNION ALL of
-small ordered index range scans instead of a sort over every match.
+small ordered index range scans instead of a sort over every match. Text is matched as
+store/search.py plans it.
 """
 
 from __future__ import annotations
@@ -12,25 +13,19 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     ScalarSelect,
     Select,
-    case,
-    column,
     func,
     literal,
-    literal_column,
-    or_,
     select,
-    table,
     tuple_,
     union_all,
 )
@@ -38,30 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.filters import RunFilter
 from store.models import Note, Run, Workflow
+from store.search import SearchPlan, plan_search, text_conditions
 from store.types import RunStatus
 
 # Each arm of a UNION ALL is one ordered index scan; past this many arms a
 # single query (and a sort) is cheaper than the planning and round trips.
 MAX_UNION_ARMS = 24
-# FTS5's trigram index holds terms of three characters; shorter words are answered from
-# the terms that start with them (migration 0003 ends each indexed value with two U+0001).
-MIN_TRIGRAM = 3
-SEARCH_END = "\x01\x01"
-# A short word starting more trigrams than this (one letter: over a thousand) is checked
-# on every run (a GLOB).
-MAX_SHORT_TERMS = 64
-# A search matching this many runs or more is cheaper to check while walking the page
-# order's index than to look up match by match and sort: at 1M runs, 47k matches of
-# `renewal` take 120 ms one way and 18 ms the other; 1 match takes 0.1 ms against 110 ms.
-WALK_INDEX_FROM = 1000
-# A search alone whose page should be found within this many runs of the page order is
-# checked on each run's own reference and ID (GLOB), without reading the match list again.
-WALK_ROWS_UP_TO = 2000
-
-Walk = Literal["matches", "index", "rows"]
-
-runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
-runs_search_terms = table("runs_search_terms", column("term"))
 
 
 @dataclass(frozen=True)
@@ -207,175 +184,7 @@ def match_workflows(text: str, workflows: Iterable[WorkflowRecord]) -> list[Work
     return matches
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _contains(column: Any, text: str) -> ColumnElement[bool]:
-    pattern = f"%{_escape_like(text)}%"
-    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
-
-
-def _glob_contains(text: str) -> str:
-    """A GLOB pattern for `text` anywhere, each letter in either case, as the index folds it."""
-    parts = []
-    for char in text:
-        folded = char.lower()
-        cases = {case for case in (char, folded, char.upper(), char.title()) if len(case) == 1}
-        same = sorted(case for case in cases if case.lower() == folded)
-        if len(same) > 1:
-            parts.append("[" + "".join(same) + "]")
-        elif char in "*?[":
-            parts.append(f"[{char}]")
-        else:
-            parts.append(char)
-    return "*" + "".join(parts) + "*"
-
-
-def _glob(column: Any, text: str) -> ColumnElement[bool]:
-    return column.op("GLOB", is_comparison=True)(_glob_contains(text))  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class _Search:
-    """How the filter's text goes through SQLite's trigram index."""
-
-    query: str | None = None  # the FTS5 query, when any text goes through the index
-    nothing: bool = False  # some word is in no indexed value: nothing can match
-    scan_words: tuple[str, ...] = ()  # one-character words with too many trigrams: GLOB
-    scan_reference: str | None = None
-
-
-async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
-    """The indexed trigrams that start with a word of one or two characters.
-
-    Every indexed value ends with SEARCH_END, so each occurrence of the word starts one.
-    None when they are too many (or the word does not fold to as many characters).
-    """
-    folded = text.lower()
-    if len(folded) != len(text):
-        return None
-    terms = list(
-        await session.scalars(
-            select(runs_search_terms.c.term)
-            .where(
-                runs_search_terms.c.term >= folded,
-                runs_search_terms.c.term < folded + "\U0010ffff",
-            )
-            .limit(MAX_SHORT_TERMS + 1)
-        )
-    )
-    return None if len(terms) > MAX_SHORT_TERMS else terms
-
-
-async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
-    """The FTS5 query for the filter's text: phrases, and any-of-trigrams for short words."""
-    phrases: list[str] = []
-    scan_words: list[str] = []
-    scan_reference: str | None = None
-    texts: list[tuple[str, str | None]] = [(word, None) for word in flt.words]
-    if flt.reference:
-        texts.append((flt.reference, "reference"))
-    for text, only in texts:
-        if SEARCH_END[0] in text:
-            # The index's own end mark: no run's text is taken to hold it.
-            return _Search(nothing=True)
-        if len(text) >= MIN_TRIGRAM:
-            phrase = _fts_phrase(text)
-        else:
-            terms = await _short_terms(session, text)
-            if terms is None:
-                if only is None:
-                    scan_words.append(text)
-                else:
-                    scan_reference = text
-                continue
-            if not terms:
-                return _Search(nothing=True)
-            phrase = "(" + " OR ".join(_fts_phrase(term) for term in terms) + ")"
-        phrases.append(phrase if only is None else f"{only} : {phrase}")
-    return _Search(
-        query=" AND ".join(phrases) if phrases else None,
-        scan_words=tuple(scan_words),
-        scan_reference=scan_reference,
-    )
-
-
-def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None) -> bool:
-    """True when the trigram index alone decides which runs match."""
-    others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
-    return (
-        search.query is not None
-        and not search.scan_words
-        and search.scan_reference is None
-        and all(not other for other in others)
-    )
-
-
-def _text_conditions(
-    flt: RunFilter,
-    dialect: str,
-    search: _Search | None,
-    *,
-    walk: Walk = "matches",
-    matches: CTE | Sequence[int] | None = None,
-) -> list[ColumnElement[bool]]:
-    """Reference and run-ID text; case-insensitive, every word must match.
-
-    On SQLite, `walk` says how: "matches" looks up every match of the trigram index in the
-    table; "index" walks the page order's index and checks each run against the matches;
-    "rows" walks it and checks each run's own reference and ID, reading no match list at all.
-    `matches` (with an index query, unless walking rows) is the search's matches materialized
-    once for the whole statement, or already read: their `seq`s.
-    """
-    if dialect != "sqlite":
-        # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
-        return _each_contained(flt.words, flt.reference, _contains)
-    if search is None:
-        return []
-    if walk == "rows":
-        return _each_contained(flt.words, flt.reference, _glob)
-    conditions: list[ColumnElement[bool]] = []
-    if search.query is not None:
-        assert matches is not None, "list_runs reads the matches, or materializes them, first"
-        matching = select(matches.c.seq) if isinstance(matches, CTE) else matches
-        # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
-        seq = Run.seq + literal_column("0") if walk == "index" else Run.seq
-        conditions.append(seq.in_(matching))
-    # Words the index cannot answer: a GLOB with each letter in either case (SQLite's LIKE
-    # ignores the case of ASCII only).
-    return conditions + _each_contained(search.scan_words, search.scan_reference, _glob)
-
-
-def _each_contained(
-    words: Sequence[str],
-    reference: str | None,
-    contains: Callable[[Any, str], ColumnElement[bool]],
-) -> list[ColumnElement[bool]]:
-    """Each word in the reference or the run ID, and `reference` in the reference."""
-    conditions = [or_(contains(Run.reference, word), contains(Run.id, word)) for word in words]
-    if reference:
-        conditions.append(contains(Run.reference, reference))
-    return conditions
-
-
-def _search_match(query: str) -> ColumnElement[bool]:
-    """`runs_search MATCH :query`: FTS5 matches against the table's own name."""
-    return column("runs_search").match(query)
-
-
-def _base_conditions(
-    flt: RunFilter,
-    dialect: str,
-    search: _Search | None,
-    *,
-    walk: Walk = "matches",
-    matches: CTE | Sequence[int] | None = None,
-) -> list[ColumnElement[bool]]:
+def _base_conditions(flt: RunFilter, plan: SearchPlan) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
         conditions.append(Run.started_at >= flt.since)
@@ -383,46 +192,8 @@ def _base_conditions(
         conditions.append(Run.started_at <= flt.until)
     if flt.run_id is not None:
         conditions.append(Run.id == flt.run_id)
-    conditions.extend(_text_conditions(flt, dialect, search, walk=walk, matches=matches))
+    conditions.extend(text_conditions(flt, plan))
     return conditions
-
-
-async def _search_count(session: AsyncSession, query: str) -> int:
-    """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
-    when they are many, that reads only the doclists' first stretches."""
-    matching = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
-    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
-
-
-@dataclass(frozen=True)
-class _Matches:
-    total: int  # how many runs the trigram index matches (one row per run, kept by triggers)
-    seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
-    runs: int  # the highest `seq`: about how many runs there are, to tell how dense they are
-
-
-async def _search_matches(session: AsyncSession, query: str) -> _Matches:
-    """Everything a search alone needs of the index, in one statement that evaluates the
-    query once when its matches are few, and otherwise also reads the first stretches.
-
-    The first WALK_INDEX_FROM matches are read either way (few: all of them, so the page needs
-    no second evaluation); only when there are that many does SQLite count them all: a
-    subquery in a CASE is evaluated only when its branch is taken.
-    """
-    first = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
-    first_rows = first.subquery()
-    read = func.count()
-    all_counted = select(func.count()).select_from(runs_search).where(_search_match(query))
-    statement = select(
-        read,
-        case((read >= WALK_INDEX_FROM, all_counted.scalar_subquery())),
-        case((read < WALK_INDEX_FROM, func.json_group_array(first_rows.c.rowid))),
-        select(func.max(Run.seq)).scalar_subquery(),
-    ).select_from(first_rows)
-    read_count, total, seqs, runs = (await session.execute(statement)).one()
-    if seqs is not None:
-        return _Matches(total=read_count, seqs=orjson.loads(seqs), runs=int(runs or 0))
-    return _Matches(total=int(total), seqs=None, runs=int(runs or 0))
 
 
 @dataclass(frozen=True)
@@ -641,37 +412,11 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         ]
         if not workflow_ids:
             return RunPage(runs=(), total=0, next_cursor=None)
-    dialect = session.get_bind().dialect.name
-    search = await _search(session, flt) if dialect == "sqlite" else None
-    if search is not None and search.nothing:
-        return RunPage(runs=(), total=0, next_cursor=None)
-    searched: int | None = None
-    walk: Walk = "matches"
-    matches: CTE | Sequence[int] | None = None
-    only_searched = search is not None and _only_searched(flt, search, workflow_ids)
-    if search is not None and search.query is not None and only_searched:
-        # A search alone takes its total from the index.
-        found = await _search_matches(session, search.query)
-        searched, matches = found.total, found.seqs
-        if matches is None:
-            walk = "rows" if (flt.limit + 1) * found.runs <= WALK_ROWS_UP_TO * searched else "index"
-    elif search is not None and search.query is not None:
-        # Only to tell no matches, few, and many apart: the page statement counts exactly.
-        searched = await _search_count(session, search.query)
-        if searched >= WALK_INDEX_FROM:
-            walk = "index"
-    if searched == 0:
+    plan = await plan_search(session, flt, workflow_ids)
+    if plan is None:
         return RunPage(runs=(), total=0, next_cursor=None)
     arms = _arms(flt, workflow_ids)
-    if search is not None and search.query is not None and walk != "rows" and matches is None:
-        # Evaluated once for the statement, though the page and its total both read it.
-        matches = (
-            select(runs_search.c.rowid.label("seq"))
-            .where(_search_match(search.query))
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-    conditions = _base_conditions(flt, dialect, search, walk=walk, matches=matches)
+    conditions = _base_conditions(flt, plan)
     if after is not None:
         total = after.total
         keyset = tuple_(Run.started_at, Run.id) < tuple_(
@@ -682,7 +427,8 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         ).all()
     else:
         # The total rides along as a column, unless the search's own count already is it.
-        counted = searched is not None and only_searched
+        searched = plan.searched
+        counted = searched is not None and plan.only_searched
         total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
         page_select = _page_select(arms, conditions, flt.limit + 1, total_column)
         rows = (await session.execute(page_select)).all()

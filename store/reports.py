@@ -20,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from pydantic.functional_validators import BeforeValidator
 
-from store import filters
+from store import times
 from store.ids import RUN_ID_PATTERN
 from store.types import RunStatus
 
@@ -32,7 +32,7 @@ def parse_rfc3339(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError("should be an RFC 3339 time like 2026-11-20T10:02:03Z")
     try:
-        return filters.parse_rfc3339(value.strip())
+        return times.parse_rfc3339(value.strip())
     except ValueError as problem:
         raise ValueError(f"{value!r} {problem}") from None
 

@@ -143,7 +143,7 @@ async def test_short_words_and_unicode_case_are_found_from_the_index(
     store: RunStore, monkeypatch: pytest.MonkeyPatch, walk_rows_up_to: int
 ) -> None:
     """Words of one or two characters, in any case and script, at either end of a value."""
-    monkeypatch.setattr("store.queries.WALK_ROWS_UP_TO", walk_rows_up_to)
+    monkeypatch.setattr("store.search.WALK_ROWS_UP_TO", walk_rows_up_to)
     references = [
         "ÖQ Handel — Angebot",  # 1
         "Bazooka",  # 2
@@ -187,7 +187,7 @@ async def test_short_words_and_unicode_case_are_found_from_the_index(
 async def test_a_word_starting_too_many_trigrams_is_still_found(
     store: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("store.queries.MAX_SHORT_TERMS", 1)
+    monkeypatch.setattr("store.search.MAX_SHORT_TERMS", 1)
     references = ["Zoë", "Enzo", "ZEBRA ÄPFEL", "ärger", "Ölwerk [50%] Öl"]
     await fill(store, [run_report(n, reference=ref) for n, ref in enumerate(references, 1)])
 
@@ -208,7 +208,7 @@ async def test_a_word_starting_too_many_trigrams_is_still_found(
 async def test_a_search_with_other_filters_counts_every_match_across_pages(
     store: RunStore, monkeypatch: pytest.MonkeyPatch, walk_index_from: int
 ) -> None:
-    monkeypatch.setattr("store.queries.WALK_INDEX_FROM", walk_index_from)
+    monkeypatch.setattr("store.search.WALK_INDEX_FROM", walk_index_from)
     reports = [
         run_report(
             n,
@@ -246,8 +246,8 @@ async def test_a_search_alone_counts_every_match_across_pages(
 ) -> None:
     """However the first page is found (from the few matches read once, or walking the page
     order), the total and the pages name each matching run exactly once."""
-    monkeypatch.setattr("store.queries.WALK_INDEX_FROM", walk_index_from)
-    monkeypatch.setattr("store.queries.WALK_ROWS_UP_TO", walk_rows_up_to)
+    monkeypatch.setattr("store.search.WALK_INDEX_FROM", walk_index_from)
+    monkeypatch.setattr("store.search.WALK_ROWS_UP_TO", walk_rows_up_to)
     reports = [
         run_report(n, reference=["ACME Corp — Renewal", "Müller GmbH", "acme upsell"][n % 3])
         for n in range(1, 31)

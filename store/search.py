@@ -1,0 +1,299 @@
+"""Planning a text search: which runs a filter's words and `ref:` can match, and how to find them.
+
+On PostgreSQL each word is an `ILIKE '%…%'` on the reference or the run ID, answered from the
+pg_trgm GIN indexes. On SQLite the words go through `runs_search`, a contentless FTS5 trigram
+index over the reference and the run ID (migration 0003):
+
+- A word of three characters or more is a phrase. A word of one or two characters is the OR of
+  the indexed trigrams that start with it (each indexed value ends with SEARCH_END, so every
+  occurrence of a short word starts one); no such trigram means nothing can match, at once.
+  A short word starting more than MAX_SHORT_TERMS trigrams is checked on every run with a
+  per-letter case GLOB: SQLite's LIKE ignores the case of ASCII only.
+- A search alone takes its total from the index in one statement (`search_matches`). Few
+  matches are then looked up by their `seq`s; many are cheaper to check while walking the page
+  order's index than to look up one by one and sort, either against the matches (`index`) or,
+  when the page should be found within WALK_ROWS_UP_TO runs, on each run's own reference and
+  ID (`rows`), reading no match list at all.
+- With other filters the index only counts up to WALK_INDEX_FROM matches, to choose between
+  looking the matches up and walking the index; the page statement counts exactly, over one
+  MATERIALIZED CTE of the matches so that the phrase is evaluated once.
+
+The figures behind these thresholds are in bench/README.md, "Why the text search plans as it
+does".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import CTE, ColumnElement, case, column, func, literal_column, or_, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.filters import RunFilter
+from store.models import Run
+
+__all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
+
+# FTS5's trigram index holds terms of three characters; shorter words are answered from
+# the terms that start with them (migration 0003 ends each indexed value with two U+0001).
+MIN_TRIGRAM = 3
+SEARCH_END = "\x01\x01"
+# A short word starting more trigrams than this (one letter: over a thousand) is checked
+# on every run (a GLOB).
+MAX_SHORT_TERMS = 64
+# A search matching this many runs or more is cheaper to check while walking the page
+# order's index than to look up match by match and sort.
+WALK_INDEX_FROM = 1000
+# A search alone whose page should be found within this many runs of the page order is
+# checked on each run's own reference and ID (GLOB), without reading the match list again.
+WALK_ROWS_UP_TO = 2000
+
+Walk = Literal["matches", "index", "rows"]
+
+runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
+runs_search_terms = table("runs_search_terms", column("term"))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    pattern = f"%{_escape_like(text)}%"
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
+def _glob_contains(text: str) -> str:
+    """A GLOB pattern for `text` anywhere, each letter in either case, as the index folds it."""
+    parts = []
+    for char in text:
+        folded = char.lower()
+        cases = {case for case in (char, folded, char.upper(), char.title()) if len(case) == 1}
+        same = sorted(case for case in cases if case.lower() == folded)
+        if len(same) > 1:
+            parts.append("[" + "".join(same) + "]")
+        elif char in "*?[":
+            parts.append(f"[{char}]")
+        else:
+            parts.append(char)
+    return "*" + "".join(parts) + "*"
+
+
+def _glob(column: Any, text: str) -> ColumnElement[bool]:
+    return column.op("GLOB", is_comparison=True)(_glob_contains(text))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Search:
+    """How the filter's text goes through SQLite's trigram index."""
+
+    query: str | None = None  # the FTS5 query, when any text goes through the index
+    nothing: bool = False  # some word is in no indexed value: nothing can match
+    scan_words: tuple[str, ...] = ()  # one-character words with too many trigrams: GLOB
+    scan_reference: str | None = None
+
+
+async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
+    """The indexed trigrams that start with a word of one or two characters.
+
+    Every indexed value ends with SEARCH_END, so each occurrence of the word starts one.
+    None when they are too many (or the word does not fold to as many characters).
+    """
+    folded = text.lower()
+    if len(folded) != len(text):
+        return None
+    terms = list(
+        await session.scalars(
+            select(runs_search_terms.c.term)
+            .where(
+                runs_search_terms.c.term >= folded,
+                runs_search_terms.c.term < folded + "\U0010ffff",
+            )
+            .limit(MAX_SHORT_TERMS + 1)
+        )
+    )
+    return None if len(terms) > MAX_SHORT_TERMS else terms
+
+
+async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
+    """The FTS5 query for the filter's text: phrases, and any-of-trigrams for short words."""
+    phrases: list[str] = []
+    scan_words: list[str] = []
+    scan_reference: str | None = None
+    texts: list[tuple[str, str | None]] = [(word, None) for word in flt.words]
+    if flt.reference:
+        texts.append((flt.reference, "reference"))
+    for text, only in texts:
+        if SEARCH_END[0] in text:
+            # The index's own end mark: no run's text is taken to hold it.
+            return _Search(nothing=True)
+        if len(text) >= MIN_TRIGRAM:
+            phrase = _fts_phrase(text)
+        else:
+            terms = await _short_terms(session, text)
+            if terms is None:
+                if only is None:
+                    scan_words.append(text)
+                else:
+                    scan_reference = text
+                continue
+            if not terms:
+                return _Search(nothing=True)
+            phrase = "(" + " OR ".join(_fts_phrase(term) for term in terms) + ")"
+        phrases.append(phrase if only is None else f"{only} : {phrase}")
+    return _Search(
+        query=" AND ".join(phrases) if phrases else None,
+        scan_words=tuple(scan_words),
+        scan_reference=scan_reference,
+    )
+
+
+def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None) -> bool:
+    """True when the trigram index alone decides which runs match."""
+    others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
+    return (
+        search.query is not None
+        and not search.scan_words
+        and search.scan_reference is None
+        and all(not other for other in others)
+    )
+
+
+def text_conditions(flt: RunFilter, plan: SearchPlan) -> list[ColumnElement[bool]]:
+    """Reference and run-ID text; case-insensitive, every word must match.
+
+    On SQLite, the plan's `walk` says how: "matches" looks up every match of the trigram index
+    in the table; "index" walks the page order's index and checks each run against the matches;
+    "rows" walks it and checks each run's own reference and ID, reading no match list at all.
+    """
+    if plan.dialect != "sqlite":
+        # PostgreSQL answers ILIKE '%…%' from the pg_trgm GIN indexes.
+        return _each_contained(flt.words, flt.reference, _contains)
+    search, matches = plan.search, plan.matches
+    if search is None:
+        return []
+    if plan.walk == "rows":
+        return _each_contained(flt.words, flt.reference, _glob)
+    conditions: list[ColumnElement[bool]] = []
+    if search.query is not None:
+        assert matches is not None, "plan_search reads the matches, or materializes them, first"
+        matching = select(matches.c.seq) if isinstance(matches, CTE) else matches
+        # `seq + 0` is not the rowid, so the planner cannot drive the query from the matches.
+        seq = Run.seq + literal_column("0") if plan.walk == "index" else Run.seq
+        conditions.append(seq.in_(matching))
+    # Words the index cannot answer: a GLOB with each letter in either case (SQLite's LIKE
+    # ignores the case of ASCII only).
+    return conditions + _each_contained(search.scan_words, search.scan_reference, _glob)
+
+
+def _each_contained(
+    words: Sequence[str],
+    reference: str | None,
+    contains: Callable[[Any, str], ColumnElement[bool]],
+) -> list[ColumnElement[bool]]:
+    """Each word in the reference or the run ID, and `reference` in the reference."""
+    conditions = [or_(contains(Run.reference, word), contains(Run.id, word)) for word in words]
+    if reference:
+        conditions.append(contains(Run.reference, reference))
+    return conditions
+
+
+def _search_match(query: str) -> ColumnElement[bool]:
+    """`runs_search MATCH :query`: FTS5 matches against the table's own name."""
+    return column("runs_search").match(query)
+
+
+async def _search_count(session: AsyncSession, query: str) -> int:
+    """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
+    when they are many, that reads only the doclists' first stretches."""
+    matching = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
+    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
+
+
+@dataclass(frozen=True)
+class _Matches:
+    total: int  # how many runs the trigram index matches (one row per run, kept by triggers)
+    seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
+    runs: int  # the highest `seq`: about how many runs there are, to tell how dense they are
+
+
+async def _search_matches(session: AsyncSession, query: str) -> _Matches:
+    """Everything a search alone needs of the index, in one statement that evaluates the
+    query once when its matches are few, and otherwise also reads the first stretches.
+
+    The first WALK_INDEX_FROM matches are read either way (few: all of them, so the page needs
+    no second evaluation); only when there are that many does SQLite count them all: a
+    subquery in a CASE is evaluated only when its branch is taken.
+    """
+    first = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
+    first_rows = first.subquery()
+    read = func.count()
+    all_counted = select(func.count()).select_from(runs_search).where(_search_match(query))
+    statement = select(
+        read,
+        case((read >= WALK_INDEX_FROM, all_counted.scalar_subquery())),
+        case((read < WALK_INDEX_FROM, func.json_group_array(first_rows.c.rowid))),
+        select(func.max(Run.seq)).scalar_subquery(),
+    ).select_from(first_rows)
+    read_count, total, seqs, runs = (await session.execute(statement)).one()
+    if seqs is not None:
+        return _Matches(total=read_count, seqs=orjson.loads(seqs), runs=int(runs or 0))
+    return _Matches(total=int(total), seqs=None, runs=int(runs or 0))
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How list_runs finds the runs that the filter's text matches (see the module docstring)."""
+
+    dialect: str
+    search: _Search | None = None  # None on PostgreSQL
+    searched: int | None = None  # how many runs the index matches, when it was asked
+    walk: Walk = "matches"
+    # The matches: materialized once for the whole statement, or already read (their `seq`s).
+    matches: CTE | Sequence[int] | None = None
+    only_searched: bool = False  # the index alone decides, and `searched` is the total
+
+
+async def plan_search(
+    session: AsyncSession, flt: RunFilter, workflow_ids: Sequence[str] | None
+) -> SearchPlan | None:
+    """The plan for `flt`'s text, or None when the index already tells that no run matches."""
+    dialect = session.get_bind().dialect.name
+    if dialect != "sqlite":
+        return SearchPlan(dialect)
+    search = await _search(session, flt)
+    if search.nothing:
+        return None
+    searched: int | None = None
+    walk: Walk = "matches"
+    matches: CTE | Sequence[int] | None = None
+    only_searched = _only_searched(flt, search, workflow_ids)
+    if search.query is not None and only_searched:
+        # A search alone takes its total from the index.
+        found = await _search_matches(session, search.query)
+        searched, matches = found.total, found.seqs
+        if matches is None:
+            walk = "rows" if (flt.limit + 1) * found.runs <= WALK_ROWS_UP_TO * searched else "index"
+    elif search.query is not None:
+        # Only to tell no matches, few, and many apart: the page statement counts exactly.
+        searched = await _search_count(session, search.query)
+        if searched >= WALK_INDEX_FROM:
+            walk = "index"
+    if searched == 0:
+        return None
+    if search.query is not None and walk != "rows" and matches is None:
+        # Evaluated once for the statement, though the page and its total both read it.
+        matches = (
+            select(runs_search.c.rowid.label("seq"))
+            .where(_search_match(search.query))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+    return SearchPlan(dialect, search, searched, walk, matches, only_searched)
