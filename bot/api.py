@@ -24,18 +24,20 @@ from pydantic_core import ErrorDetails
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack_health import SlackHealth
-from store.filters import FilterSyntaxError, RunFilter, parse_api_time, text_words
+from store.errors import FilterSyntaxError, InvalidCursor, RunNotFound
+from store.filters import RunFilter, parse_api_time, text_words
 from store.ids import RUN_ID_PATTERN, is_valid_run_id
-from store.queries import InvalidCursor, NoteRecord, RunDetail, RunSummary, WorkflowRecord
-from store.reports import RunReport, RunState
-from store.run_store import (
+from store.records import (
+    NoteRecord,
     ReportOutcome,
     ReportResult,
-    RunNotFound,
-    RunStore,
-    WorkflowInfo,
+    RunDetail,
+    RunSummary,
+    WorkflowRecord,
     WorkflowSpec,
 )
+from store.reports import RunReport, RunState
+from store.run_store import RunStore
 from store.types import RunStatus
 
 log = logging.getLogger(__name__)
@@ -220,7 +222,7 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def workflow_json(workflow: WorkflowRecord | WorkflowInfo) -> dict[str, Any]:
+def workflow_json(workflow: WorkflowRecord) -> dict[str, Any]:
     return {
         "id": workflow.id,
         "source": workflow.source,

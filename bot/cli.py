@@ -26,8 +26,9 @@ from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
 from store.database import SchemaUpgrade
-from store.filters import FilterSyntaxError, argument_words, parse_filter
-from store.queries import InvalidCursor, RunPage
+from store.errors import FilterSyntaxError, InvalidCursor
+from store.filters import argument_words, parse_filter
+from store.records import RunPage
 from store.run_store import RunStore
 
 log = logging.getLogger("runsbot")

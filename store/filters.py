@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from store.errors import FilterSyntaxError
 from store.types import RunStatus
 
 __all__ = [
     "GRAMMAR",
-    "FilterSyntaxError",
     "GrammarEntry",
     "RunFilter",
     "Word",
@@ -54,22 +54,6 @@ class RunFilter:
             object.__setattr__(self, "until", _aware_utc(self.until, "until"))
         if self.limit < 1:
             raise ValueError(f"limit must be at least 1, not {self.limit}")
-
-
-class FilterSyntaxError(ValueError):
-    """Words that could not be understood, told as a sentence a person can act on.
-
-    `position` indexes the offending word in the tokenized words (None when no one word is at
-    fault); `hint` is an example of the right form, or None.
-    """
-
-    def __init__(
-        self, message: str, *, position: int | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-        self.hint = hint
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from store.models import (
     Subscription,
     Workflow,
 )
-from store.queries import workflow_record
+from store.records import workflow_record
 from store.types import RunStatus
 
 

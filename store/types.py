@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.types import TypeDecorator
 
+from store.errors import NaiveDatetimeError
+
 
 class RunStatus(StrEnum):
     PENDING = "pending"
@@ -34,10 +36,6 @@ _STATUS_RANK = {
     RunStatus.FAILED: 2,
     RunStatus.SKIPPED: 2,
 }
-
-
-class NaiveDatetimeError(ValueError):
-    """A datetime without a time zone reached the store: always a bug."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

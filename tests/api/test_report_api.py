@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from bot.api import ID_RULE
 from store.filters import RunFilter
+from store.records import ReportResult
 from store.reports import RunReport
-from store.run_store import ReportResult, RunStore
+from store.run_store import RunStore
 from tests.conftest import API_TOKEN
 from tests.support.snapshot import snapshot
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from store.errors import FilterSyntaxError
 from store.filters import (
     GRAMMAR,
-    FilterSyntaxError,
     GrammarEntry,
     RunFilter,
     Word,

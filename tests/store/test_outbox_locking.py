@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from store.outbox import GroupingRules, PostTarget
+from store.records import AlertRouting
 from store.reports import RunReport
-from store.run_store import AlertRouting, RunStore
+from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL
 from tests.support.postgres import PostgresServer
 
