@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
-from bot.api import ID_RULE
+from bot.api_requests import ID_RULE
 from store.filters import RunFilter
 from store.records import ReportResult
 from store.reports import RunReport
