@@ -148,8 +148,6 @@ async def load_for(
     """One SELECT each for the batch's event_ids, run IDs and workflows, all at once.
 
     A repeated event_id answers with the run it named, so that run is loaded too.
-    Core statements on the session's connection: the ORM's per-row bookkeeping is not
-    needed for plain rows, and costs more than the queries themselves.
     """
     event_ids = [report.event_id for report, _ in items if report.event_id is not None]
     workflow_ids = {report.workflow.id for report, _ in items}
