@@ -40,12 +40,12 @@ from store.errors import InvalidCursor
 from store.filters import RunFilter
 from store.models import Note, Run, Workflow
 from store.records import (
-    NoteRecord,
     RunDetail,
     RunPage,
     RunSummary,
     StepRecord,
     WorkflowRecord,
+    note_record,
     workflow_record,
 )
 from store.types import RunStatus
@@ -654,15 +654,7 @@ async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
         return None
     workflow = workflow_record(await session.get_one(Workflow, row.workflow_id))
     notes = tuple(
-        NoteRecord(
-            id=note.id,
-            run_id=note.run_id,
-            author=note.author,
-            text=note.text,
-            source=note.source,
-            created_at=note.created_at,
-            updated_at=note.updated_at,
-        )
+        note_record(note)
         for note in await session.scalars(
             select(Note).where(Note.run_id == run_id).order_by(Note.created_at, Note.id)
         )

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from store.errors import ReportRejected
-from store.models import Workflow
+from store.models import Note, Workflow
 from store.reports import RunState
 from store.types import RunStatus
 
@@ -82,6 +82,18 @@ class NoteRecord:
     source: str
     created_at: datetime
     updated_at: datetime
+
+
+def note_record(row: Note) -> NoteRecord:
+    return NoteRecord(
+        id=row.id,
+        run_id=row.run_id,
+        author=row.author,
+        text=row.text,
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.errors import RunNotFound
 from store.models import Note, ReportEvent, Run, Workflow
-from store.records import NoteRecord, WorkflowRecord, WorkflowSpec, workflow_record
+from store.records import (
+    NoteRecord,
+    WorkflowRecord,
+    WorkflowSpec,
+    note_record,
+    workflow_record,
+)
 
 
 async def add_note(
@@ -41,15 +47,7 @@ async def add_note(
     )
     session.add(note)
     await session.flush()
-    return NoteRecord(
-        id=note.id,
-        run_id=run_id,
-        author=author,
-        text=text,
-        source=source,
-        created_at=now,
-        updated_at=now,
-    )
+    return note_record(note)
 
 
 async def put_workflow(
