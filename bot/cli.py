@@ -24,9 +24,9 @@ from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
 from store.database import DatabaseUnavailable, SchemaUpgrade
-from store.filter_errors import FilterSyntaxError
+from store.errors import FilterSyntaxError, InvalidCursor
 from store.filters import parse_filter
-from store.queries import InvalidCursor, RunPage
+from store.records import RunPage
 from store.run_store import RunStore
 from store.words import argument_words
 

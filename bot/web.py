@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,16 +22,41 @@ from bot.slack_app import (
 )
 from bot.slack_health import SlackHealth
 from store.alert_planning import GroupingRules
-from store.run_store import AlertRouting, RunStore
+from store.records import AlertRouting
+from store.run_store import RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
 SLACK_CONNECTION = web.AppKey("slack_connection", SlackConnection)
 
 
+class AlertsQueued:
+    """Passes the store's word that a commit queued alerts on to the alert dispatcher.
+
+    The store is opened, and told whom to tell, before the app that makes the dispatcher:
+    this comes first, and the app connects its dispatcher to it.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[int], None]] = []
+
+    def connect(self, listener: Callable[[int], None]) -> None:
+        self._listeners.append(listener)
+
+    def __call__(self, count: int) -> None:
+        for listener in self._listeners:
+            listener(count)
+
+
 def open_store(settings: Settings) -> RunStore:
-    """The run store; with Slack on, failures are queued for alerts as they are stored."""
-    routing = None if settings.slack_mode is SlackMode.OFF else AlertRouting(settings.alert_channel)
-    return RunStore.open(settings.database_url, alert_routing=routing)
+    """The run store; with Slack on, failures are queued for alerts as they are stored, and
+    the app made with this store wakes its alert dispatcher for them."""
+    if settings.slack_mode is SlackMode.OFF:
+        return RunStore.open(settings.database_url)
+    return RunStore.open(
+        settings.database_url,
+        alert_routing=AlertRouting(settings.alert_channel),
+        on_alerts_queued=AlertsQueued(),
+    )
 
 
 @web.middleware
@@ -87,7 +112,8 @@ def create_web_app(
             rules=grouping,
             post_interval=post_interval,
         )
-        store.on_alerts_queued = dispatcher.queued
+        if isinstance(store.on_alerts_queued, AlertsQueued):
+            store.on_alerts_queued.connect(dispatcher.queued)
         app[DISPATCHER] = dispatcher
     # Stopped in reverse order: jobs, then Slack, then the store they use.
     app.cleanup_ctx.extend((_store_lifetime, _slack_connection, _scheduled_jobs))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.alerts import AlertRun, GroupAlert, RetryView, SingleAlert
 from store.causes import classify_failure
 from store.models import AlertDelivery, AlertMessage, Retrigger, Run, Workflow
-from store.queries import workflow_record
+from store.records import workflow_record
 from store.types import AlertKind, RunStatus
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from store.causes import FailureCause
-from store.queries import WorkflowRecord
+from store.records import WorkflowRecord
 from store.types import RunStatus
 
 

@@ -1,15 +1,16 @@
-"""FilterSyntaxError, and the one table of sentences the query language and its times tell people.
+"""The one table of sentences the query language and its times tell people.
 
-An error carries its Problem and the values it names, and the sentence made from them. The
-sentence is made here, not in handlers/blocks/, because the CLI, the API and the tests read it
-from the error the store raises, and store/ cannot import handlers/.
+A FilterSyntaxError (store/errors.py) carries its Problem and the values it names, and the
+sentence made from them here. It is made in store/, not in handlers/blocks/, because the CLI,
+the API and the tests read it from the error the store raises, and store/ cannot import
+handlers/.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["SENTENCES", "FilterSyntaxError", "Problem"]
+__all__ = ["SENTENCES", "Problem"]
 
 
 class Problem(StrEnum):
@@ -97,27 +98,3 @@ NOT_A_TIME = "is not a time"
 NOT_RFC3339 = "is not an RFC 3339 time like 2026-11-20T10:02:03Z"
 NO_OFFSET = "has no offset: add Z for UTC, or one like +01:00"
 OUT_OF_UTC_RANGE = "is out of range: years 0001 to 9999 in UTC"
-
-
-class FilterSyntaxError(ValueError):
-    """Words that could not be understood, told as a sentence a person can act on.
-
-    `problem` and `values` say what went wrong and `message` tells it; `position` indexes the
-    offending word in the tokenized words (None when no one word is at fault); `hint` is an
-    example of the right form, or None.
-    """
-
-    def __init__(
-        self,
-        problem: Problem,
-        *,
-        position: int | None = None,
-        hint: str | None = None,
-        **values: str,
-    ) -> None:
-        message = SENTENCES[problem].format(**values)
-        super().__init__(message)
-        self.problem, self.values = problem, values
-        self.message = message
-        self.position = position
-        self.hint = hint

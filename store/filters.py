@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from store import filter_errors as sentences
-from store.filter_errors import FilterSyntaxError, Problem
+from store.errors import FilterSyntaxError
+from store.filter_errors import Problem
 from store.grammar import KEY_GRAMMAR, GrammarEntry
 from store.ids import is_valid_run_id
 from store.times import DAYS_AGO, NotATime, When, aware_utc, parse_duration, read_when, whole_day

@@ -31,8 +31,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.errors import InvalidCursor
 from store.filters import RunFilter
 from store.models import Note, Run, Workflow
+from store.records import (
+    RunDetail,
+    RunPage,
+    RunSummary,
+    StepRecord,
+    WorkflowRecord,
+    note_record,
+    workflow_record,
+)
 from store.search import SearchPlan, plan_search, text_conditions
 from store.types import RunStatus
 
@@ -41,92 +51,8 @@ from store.types import RunStatus
 MAX_UNION_ARMS = 24
 
 
-@dataclass(frozen=True)
-class WorkflowRecord:
-    id: str
-    source: str
-    destination: str
-    name: str | None
-    trigger_url: str | None
-    alert_channel: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def route(self) -> str:
-        """`Source → Destination`, as people name a workflow."""
-        return f"{self.source} → {self.destination}"
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    name: str
-    status: str | None
-    started_at: str | None
-    finished_at: str | None
-    detail: str | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """A run as a list shows it: no payload or steps."""
-
-    id: str
-    workflow: WorkflowRecord
-    reference: str
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None
-    updated_at: datetime
-    created_at: datetime
-    error_message: str | None
-    error_step: str | None
-    skip_reason: str | None
-    result: str | None
-    retry_of: str | None
-    note_count: int
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    id: int
-    run_id: str
-    author: str
-    text: str
-    source: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class RunDetail:
-    """A run with everything known about it; times are aware UTC."""
-
-    summary: RunSummary
-    payload: dict[str, Any] | None
-    steps: tuple[StepRecord, ...]
-    notes: tuple[NoteRecord, ...]
-    retried_as: tuple[str, ...]
-
-    @property
-    def id(self) -> str:
-        return self.summary.id
-
-
-@dataclass(frozen=True)
-class RunPage:
-    runs: tuple[RunSummary, ...]
-    total: int
-    next_cursor: str | None
-
-
-class InvalidCursor(ValueError):
-    """A `cursor` that this store did not make, or made for another search; the message
-    says which, as a sentence whose subject is the cursor."""
-
-
-SUMMARY_COLUMNS = (
+# A run's own columns, as a summary shows them; the report write path loads these too.
+RUN_COLUMNS = (
     Run.id,
     Run.workflow_id,
     Run.reference,
@@ -141,19 +67,6 @@ SUMMARY_COLUMNS = (
     Run.result,
     Run.retry_of,
 )
-
-
-def workflow_record(row: Workflow) -> WorkflowRecord:
-    return WorkflowRecord(
-        id=row.id,
-        source=row.source,
-        destination=row.destination,
-        name=row.name,
-        trigger_url=row.trigger_url,
-        alert_channel=row.alert_channel,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 async def all_workflows(session: AsyncSession) -> dict[str, WorkflowRecord]:
@@ -323,14 +236,14 @@ def _page_select(
     if len(arms) == 1:
         notes = select(func.count()).where(Note.run_id == Run.id).scalar_subquery()
         return (
-            select(*SUMMARY_COLUMNS, *WORKFLOW_COLUMNS, notes.label("note_count"), *extra)
+            select(*RUN_COLUMNS, *WORKFLOW_COLUMNS, notes.label("note_count"), *extra)
             .select_from(Run.__table__.outerjoin(Workflow, Workflow.id == Run.workflow_id))
             .where(*arms[0], *conditions)
             .order_by(*order)
             .limit(limit)
         )
     parts = [
-        select(*SUMMARY_COLUMNS).where(*arm, *conditions).order_by(*order).limit(limit).subquery()
+        select(*RUN_COLUMNS).where(*arm, *conditions).order_by(*order).limit(limit).subquery()
         for arm in arms
     ]
     union = union_all(*(select(part) for part in parts)).subquery()
@@ -456,15 +369,14 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
 
 
 async def count_by_status(
-    session: AsyncSession,
-    *,
-    since: datetime,
-    until: datetime,
-    workflow_ids: Sequence[str] | None = None,
+    session: AsyncSession, *, since: datetime, until: datetime, workflow: str | None = None
 ) -> dict[RunStatus, int]:
-    """How many runs started in [since, until] have each status (one index range each)."""
+    """How many runs started in [since, until] have each status (one index range each);
+    `workflow` names workflows as /runs does."""
     conditions: list[ColumnElement[bool]] = [Run.started_at >= since, Run.started_at <= until]
-    if workflow_ids is not None:
+    if workflow is not None:
+        known = await all_workflows(session)
+        workflow_ids = [w.id for w in match_workflows(workflow, known.values())]
         conditions.append(Run.workflow_id.in_(workflow_ids))
     queries = [
         select(literal(status.value).label("status"), func.count().label("n"))
@@ -472,30 +384,23 @@ async def count_by_status(
         .where(Run.status == status.value, *conditions)
         for status in RunStatus
     ]
-    rows = await session.execute(union_all(*queries))
-    return {RunStatus(status): int(count) for status, count in rows}
+    counts = {
+        RunStatus(status): int(count)
+        for status, count in await session.execute(union_all(*queries))
+    }
+    return {status: counts.get(status, 0) for status in RunStatus}
 
 
 async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
     """Everything about one run, or None when no run has that ID."""
     row = (
-        await session.execute(
-            select(*SUMMARY_COLUMNS, Run.payload, Run.steps).where(Run.id == run_id)
-        )
+        await session.execute(select(*RUN_COLUMNS, Run.payload, Run.steps).where(Run.id == run_id))
     ).one_or_none()
     if row is None:
         return None
     workflow = workflow_record(await session.get_one(Workflow, row.workflow_id))
     notes = tuple(
-        NoteRecord(
-            id=note.id,
-            run_id=note.run_id,
-            author=note.author,
-            text=note.text,
-            source=note.source,
-            created_at=note.created_at,
-            updated_at=note.updated_at,
-        )
+        note_record(note)
         for note in await session.scalars(
             select(Note).where(Note.run_id == run_id).order_by(Note.created_at, Note.id)
         )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from pydantic.functional_validators import BeforeValidator
 
 from store import times
+from store.errors import ReportRejected
 from store.ids import RUN_ID_PATTERN
 from store.types import RunStatus
 
@@ -98,15 +99,6 @@ class RunReport(_Strict):
         if value is not None and len(orjson.dumps(value)) > MAX_PAYLOAD_BYTES:
             raise ValueError("should be at most 256 KiB as JSON")
         return value
-
-
-class ReportRejected(ValueError):
-    """A report that is valid JSON but cannot be stored; names the field at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def check_report(report: RunReport) -> None:

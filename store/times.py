@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from store import filter_errors as sentences
-from store.filter_errors import FilterSyntaxError, Problem
+from store.errors import FilterSyntaxError
+from store.filter_errors import Problem
 
 __all__ = ["DAYS_AGO", "NotATime", "When", "parse_api_time", "parse_rfc3339", "read_when"]
 

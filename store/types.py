@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.types import TypeDecorator
 
+from store.errors import NaiveDatetimeError
+
 
 class RunStatus(StrEnum):
     PENDING = "pending"
@@ -53,10 +55,6 @@ class DeliveryState(StrEnum):
     PENDING = "pending"
     ASSIGNED = "assigned"
     POSTED = "posted"
-
-
-class NaiveDatetimeError(ValueError):
-    """A datetime without a time zone reached the store: always a bug."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from store.filter_errors import FilterSyntaxError, Problem
+from store.errors import FilterSyntaxError
+from store.filter_errors import Problem
 
 __all__ = ["Word", "argument_words", "text_words", "tokenize"]
 

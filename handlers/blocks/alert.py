@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from handlers import ids
 from store.alerts import AlertRun, GroupAlert, RetryView, SingleAlert
 from store.causes import FailureCause
-from store.queries import WorkflowRecord
+from store.records import WorkflowRecord
 from store.types import RunStatus
 
 from .causes import cause_label, likely_cause

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.causes import FailureCause
-from store.queries import WorkflowRecord
+from store.records import WorkflowRecord
 
 from .text import escape_and_truncate
 

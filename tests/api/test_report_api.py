@@ -13,10 +13,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
-from bot.api import ID_RULE
+from bot.api_requests import ID_RULE
 from store.filters import RunFilter
+from store.records import ReportResult
 from store.reports import RunReport
-from store.run_store import ReportResult, RunStore
+from store.run_store import RunStore
 from tests.conftest import API_TOKEN
 from tests.support.snapshot import snapshot
 

@@ -27,7 +27,7 @@ from handlers.blocks.text import (
 from handlers.ids import Action
 from store.alerts import AlertRun, GroupAlert, RetryView, SingleAlert
 from store.causes import FailureCause
-from store.queries import WorkflowRecord
+from store.records import WorkflowRecord
 from store.types import RunStatus
 from tests.fake_slack import buttons, check_message, rendered_text
 

@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.web import open_store
 from store.alert_planning import GroupingRules
 from store.models import AlertDelivery, Subscription
+from store.records import ReportResult
 from store.reports import RunReport
-from store.run_store import ReportResult
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     OPS_CHANNEL,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store.filter_errors import FilterSyntaxError
+from store.errors import FilterSyntaxError
 from store.filters import RunFilter, parse_filter, parse_period
 from store.grammar import GRAMMAR, GrammarEntry
 from store.times import parse_api_time

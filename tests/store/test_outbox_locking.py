@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from store.alert_planning import GroupingRules
 from store.deliveries import PostTarget
+from store.records import AlertRouting
 from store.reports import RunReport
-from store.run_store import AlertRouting, RunStore
+from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL
 from tests.support.postgres import PostgresServer
 

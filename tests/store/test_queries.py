@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
+from store.errors import InvalidCursor, NaiveDatetimeError, RunNotFound
 from store.filters import RunFilter, parse_filter
-from store.queries import InvalidCursor
+from store.records import WorkflowSpec
 from store.reports import RunReport
-from store.run_store import RunNotFound, RunStore, WorkflowSpec
-from store.types import NaiveDatetimeError, RunStatus
+from store.run_store import RunStore
+from store.types import RunStatus
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WORKFLOWS = {

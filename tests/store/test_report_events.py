@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from store.records import ReportResult
 from store.reports import RunReport
-from store.run_store import ReportResult, RunStore
+from store.run_store import RunStore
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)

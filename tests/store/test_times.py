@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store.filter_errors import FilterSyntaxError
+from store.errors import FilterSyntaxError
 from store.times import parse_api_time, parse_rfc3339
 
 

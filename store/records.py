@@ -1,0 +1,155 @@
+"""The store's results: frozen records that hold no session and do no IO when read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from store.errors import ReportRejected
+from store.models import Note, Workflow
+from store.reports import RunState
+from store.types import RunStatus
+
+
+@dataclass(frozen=True)
+class WorkflowRecord:
+    id: str
+    source: str
+    destination: str
+    name: str | None
+    trigger_url: str | None
+    alert_channel: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def route(self) -> str:
+        """`Source → Destination`, as people name a workflow."""
+        return f"{self.source} → {self.destination}"
+
+
+def workflow_record(row: Workflow) -> WorkflowRecord:
+    return WorkflowRecord(
+        id=row.id,
+        source=row.source,
+        destination=row.destination,
+        name=row.name,
+        trigger_url=row.trigger_url,
+        alert_channel=row.alert_channel,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    name: str
+    status: str | None
+    started_at: str | None
+    finished_at: str | None
+    detail: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as a list shows it: no payload or steps."""
+
+    id: str
+    workflow: WorkflowRecord
+    reference: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    updated_at: datetime
+    created_at: datetime
+    error_message: str | None
+    error_step: str | None
+    skip_reason: str | None
+    result: str | None
+    retry_of: str | None
+    note_count: int
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    run_id: str
+    author: str
+    text: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def note_record(row: Note) -> NoteRecord:
+    return NoteRecord(
+        id=row.id,
+        run_id=row.run_id,
+        author=row.author,
+        text=row.text,
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """A run with everything known about it; times are aware UTC."""
+
+    summary: RunSummary
+    payload: dict[str, Any] | None
+    steps: tuple[StepRecord, ...]
+    notes: tuple[NoteRecord, ...]
+    retried_as: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: tuple[RunSummary, ...]
+    total: int
+    next_cursor: str | None
+
+
+class ReportResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    # The event_id was already used for another run: an engine bug, shown and not stored.
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """What became of one report. `run` is the stored run unless it was rejected; for a
+    conflict it is the run the event_id was used for (`run_id`), and `error` says so."""
+
+    result: ReportResult
+    run_id: str | None
+    run: RunState | None = None
+    workflow: WorkflowRecord | None = None
+    error: ReportRejected | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    source: str
+    destination: str
+    name: str | None = None
+    trigger_url: str | None = None
+    alert_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRouting:
+    """Slack is on: failures are queued for alerts; `default_channel` is RUNSBOT_ALERT_CHANNEL."""
+
+    default_channel: str | None = None
