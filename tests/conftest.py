@@ -76,7 +76,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     server: PostgresServer = request.getfixturevalue("postgres")
     template = request.getfixturevalue("postgres_template")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    server.psql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    # FILE_COPY: about half the time of the default WAL_LOG for a small template (PG 15).
+    server.psql(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
     return server.url_for(name)
 
 
