@@ -19,11 +19,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from handlers.blocks.query_errors import describe, describe_time
 from store.errors import FilterSyntaxError
 from store.filters import RunFilter
 from store.ids import RUN_ID_PATTERN, is_channel_id
 from store.reports import RunReport
-from store.times import parse_api_time
+from store.times import NotATime, parse_api_time
 from store.types import RunStatus
 from store.words import text_words
 
@@ -85,6 +86,8 @@ def _sentence(error: ErrorDetails) -> str:
         return ID_RULE
     if kind in _SENTENCES:
         return _SENTENCES[kind].format(**context)
+    if isinstance(context.get("error"), NotATime):
+        return describe_time(context["error"])
     # Any other type: pydantic's "Input should be …" read as our "should be …".
     return error["msg"].removeprefix("Value error, ").removeprefix("Input ").removeprefix("String ")
 
@@ -183,7 +186,7 @@ def run_filter(request: web.Request) -> RunFilter:
         # Read as /runs reads its text: "ACME Corp" is one phrase.
         words = text_words(request.query.get("q", ""))
     except FilterSyntaxError as error:
-        raise ApiError(422, error.message, "q") from None
+        raise ApiError(422, describe(error), "q") from None
     return RunFilter(
         statuses=_statuses(request),
         since=since,

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
+from handlers.blocks.query_errors import describe
 from store.database import DatabaseUnavailable, SchemaUpgrade
 from store.errors import FilterSyntaxError, InvalidCursor
 from store.filters import parse_filter
@@ -224,7 +225,7 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
         words = argument_words(args.words)
         flt = parse_filter(words, tz=zone, now=datetime.now(UTC), limit=args.limit)
     except FilterSyntaxError as error:
-        print(f"runsbot: {error.message}", file=sys.stderr)
+        print(f"runsbot: {describe(error)}", file=sys.stderr)
         if error.hint:
             # Quoted for the shell, so that the quotes of the hint reach runsbot.
             print(f"  for example: runsbot runs {shlex.quote(error.hint)}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.filter_errors import SENTENCES, Problem
+from store.filter_errors import Problem
 
 
 class RunNotFound(LookupError):
@@ -26,11 +26,11 @@ class ReportRejected(ValueError):
 
 
 class FilterSyntaxError(ValueError):
-    """Words that could not be understood, told as a sentence a person can act on.
+    """Words that could not be understood: what went wrong, as data a sentence is made from.
 
-    `problem` and `values` say what went wrong and `message` tells it; `position` indexes the
-    offending word in the tokenized words (None when no one word is at fault); `hint` is an
-    example of the right form, or None.
+    `problem` and `values` say what went wrong (handlers/blocks/query_errors.py `describe`
+    tells it to a person); `position` indexes the offending word in the tokenized words (None
+    when no one word is at fault); `hint` is an example of the right form, or None.
     """
 
     def __init__(
@@ -41,10 +41,8 @@ class FilterSyntaxError(ValueError):
         hint: str | None = None,
         **values: str,
     ) -> None:
-        message = SENTENCES[problem].format(**values)
-        super().__init__(message)
+        super().__init__(f"{problem}: {values}")
         self.problem, self.values = problem, values
-        self.message = message
         self.position = position
         self.hint = hint
 

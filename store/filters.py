@@ -3,7 +3,8 @@
 Days and times are read in the asker's time zone and turned into UTC at once, so a RunFilter
 only ever holds aware UTC datetimes. "Now" is always passed in, never read from the clock here.
 The words come from store/words.py, the calendar from store/times.py, the keys' help rows from
-store/grammar.py, and every sentence an error tells from store/filter_errors.py.
+store/grammar.py; an error says what went wrong as data (store/filter_errors.py), and
+handlers/blocks/query_errors.py tells it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from store import filter_errors as sentences
 from store.errors import FilterSyntaxError
-from store.filter_errors import Problem
+from store.filter_errors import Needs, Problem, Reason
 from store.grammar import KEY_GRAMMAR, GrammarEntry
 from store.ids import is_valid_run_id
 from store.times import DAYS_AGO, NotATime, When, aware_utc, parse_duration, read_when, whole_day
@@ -23,6 +23,7 @@ from store.types import RunStatus
 from store.words import Word, tokenize
 
 __all__ = [
+    "KEY_NAMES",
     "RunFilter",
     "parse_filter",
     "parse_period",
@@ -80,7 +81,7 @@ class _Parse:
         self.words = [word if isinstance(word, Word) else Word(word) for word in words]
         self.tz, self.now = tz, aware_utc(now, "now")
         self.position = 0
-        self.prefix, self.needs, self.example = "", sentences.PERIOD_FORMS, "7d"
+        self.prefix, self.needs, self.example = "", Needs.PERIOD, "7d"
         self.statuses: set[RunStatus] = set()
         self.since: tuple[datetime, str] | None = None  # the instant, and the word that set it
         self.until: tuple[datetime, str] | None = None
@@ -97,14 +98,13 @@ class _Parse:
     def error(self, problem: Problem, hint: str | None = None, **values: str) -> FilterSyntaxError:
         return FilterSyntaxError(problem, position=self.position, hint=hint, **values)
 
-    def invalid(self, reason: str) -> FilterSyntaxError:
-        subject = f"`{self.prefix}`" if self.prefix else sentences.A_PERIOD
+    def invalid(self, reason: Reason) -> FilterSyntaxError:
         return self.error(
             Problem.INVALID_VALUE,
             self.example,
             word=self.word,
             reason=reason,
-            subject=subject,
+            prefix=self.prefix,
             needs=self.needs,
         )
 
@@ -151,7 +151,6 @@ class _Parse:
             _key_word(known, value) if close else as_text,
             typed_key=typed_key,
             known=known,
-            filter_list=_FILTER_LIST,
             as_text=as_text,
         )
 
@@ -177,13 +176,13 @@ class _Parse:
     def run_id_key(self, value: str) -> None:
         # The contract's run ID alphabet: any other ID cannot exist, so say so, not "no runs".
         if not is_valid_run_id(value):
-            raise self.invalid(sentences.NOT_A_RUN_ID)
+            raise self.invalid(Reason.NOT_A_RUN_ID)
         self.run_id = self.set_once(self.run_id, value, "run ID")
 
     def status_key(self, value: str) -> None:
         names = [name.strip().lower() for name in value.split(",")]
         if not all(name in _STATUS_WORDS for name in names):
-            raise self.invalid(sentences.NOT_A_STATUS)
+            raise self.invalid(Reason.NOT_A_STATUS)
         self.statuses.update(RunStatus(name) for name in names)
 
     def since_key(self, value: str) -> None:
@@ -204,7 +203,7 @@ class _Parse:
                 Problem.RANGE_NOT_DURATION, f"since:{value}", word=self.word, prefix=self.prefix
             )
         if (delta := parse_duration(value)) is None:
-            raise self.invalid(sentences.NOT_A_DURATION)
+            raise self.invalid(Reason.NOT_A_DURATION)
         self.narrow(since=self.now - delta)
 
     def period(self, value: str) -> tuple[When, When | None]:
@@ -227,7 +226,7 @@ class _Parse:
         try:
             return read_when(text, tz=self.tz, now=self.now)
         except NotATime as problem:
-            raise self.invalid(str(problem)) from None
+            raise self.invalid(problem.reason) from None
 
     def day_of(self, when: When) -> When:
         """`on:` always means whole days, even when given a time or a duration."""
@@ -267,7 +266,7 @@ class _Parse:
 class _Key:
     names: tuple[str, ...]  # the main name first, then its aliases
     apply: Callable[[_Parse, str], None]
-    needs: str  # the right form, for error sentences
+    needs: Needs  # the right form, for error sentences
 
     @property
     def grammar(self) -> GrammarEntry:
@@ -275,14 +274,14 @@ class _Key:
 
 
 _KEY_TABLE = (
-    _Key(("workflow", "wf"), _Parse.workflow_key, sentences.WORKFLOW_FORMS),
-    _Key(("status",), _Parse.status_key, sentences.STATUS_FORMS),
-    _Key(("ref", "reference"), _Parse.reference_key, sentences.REFERENCE_FORMS),
-    _Key(("id",), _Parse.run_id_key, sentences.RUN_ID_FORMS),
-    _Key(("since",), _Parse.since_key, sentences.WHEN_FORMS),
-    _Key(("until",), _Parse.until_key, sentences.WHEN_FORMS),
-    _Key(("on",), _Parse.on_key, sentences.DAY_FORMS),
-    _Key(("last",), _Parse.last_key, sentences.DURATION_FORMS),
+    _Key(("workflow", "wf"), _Parse.workflow_key, Needs.WORKFLOW),
+    _Key(("status",), _Parse.status_key, Needs.STATUS),
+    _Key(("ref", "reference"), _Parse.reference_key, Needs.REFERENCE),
+    _Key(("id",), _Parse.run_id_key, Needs.RUN_ID),
+    _Key(("since",), _Parse.since_key, Needs.WHEN),
+    _Key(("until",), _Parse.until_key, Needs.WHEN),
+    _Key(("on",), _Parse.on_key, Needs.DAY),
+    _Key(("last",), _Parse.last_key, Needs.DURATION),
 )
 # Main names first, so that a typo equally close to a main name and an alias gets the main name.
 _KEYS = {key.names[0]: key for key in _KEY_TABLE} | {
@@ -328,13 +327,8 @@ def _quoted(text: str) -> str:
     return f"'{text}'" if '"' in text else f'"{text}"'
 
 
-_FILTER_LIST = sentences.FILTER_LIST.format(
-    ", ".join(
-        f"{key.names[0]}:" + "".join(f" (or {alias}:)" for alias in key.names[1:])
-        for key in _KEY_TABLE[:-1]
-    )
-    + f" and {_KEY_TABLE[-1].names[0]}:"
-)
+# Each key's names, main name first, in the grammar's order (the sentences list them).
+KEY_NAMES: tuple[tuple[str, ...], ...] = tuple(key.names for key in _KEY_TABLE)
 
 
 # --- Public entry points -----------------------------------------------------------------------
@@ -370,7 +364,7 @@ def parse_period(text: str, *, tz: tzinfo, now: datetime) -> tuple[datetime, dat
             Problem.ONE_PERIOD,
             position=1 if words else None,
             hint="7d",
-            needs=sentences.PERIOD_FORMS,
+            needs=Needs.PERIOD,
         )
     parse = _Parse(words, tz=tz, now=now)
     try:

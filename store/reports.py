@@ -34,8 +34,9 @@ def parse_rfc3339(value: object) -> datetime:
         raise ValueError("should be an RFC 3339 time like 2026-11-20T10:02:03Z")
     try:
         return times.parse_rfc3339(value.strip())
-    except ValueError as problem:
-        raise ValueError(f"{value!r} {problem}") from None
+    except times.NotATime as problem:
+        # The API's sentence is made from it (handlers/blocks/query_errors.py describe_time).
+        raise times.NotATime(problem.reason, value) from None
 
 
 Instant = Annotated[datetime, BeforeValidator(parse_rfc3339)]

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from store import filter_errors as sentences
 from store.errors import FilterSyntaxError
-from store.filter_errors import Problem
+from store.filter_errors import Problem, Reason
 
 __all__ = ["DAYS_AGO", "NotATime", "When", "parse_api_time", "parse_rfc3339", "read_when"]
 
@@ -39,7 +38,12 @@ DAYS_AGO = {"today": 0, "yesterday": 1}
 
 
 class NotATime(ValueError):
-    """Why a WHEN could not be read, as the end of a sentence that starts with the word."""
+    """Why a time could not be read (handlers/blocks/query_errors.py tells it); `value` is the
+    text, when the caller gave it."""
+
+    def __init__(self, reason: Reason, value: str | None = None) -> None:
+        super().__init__(f"{value!r} {reason}" if value is not None else str(reason))
+        self.reason, self.value = reason, value
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _wall_clock(moment: datetime, unit: timedelta, tz: tzinfo) -> When:
 def _rfc3339(match: re.Match[str]) -> datetime:
     day, clock, fraction, offset = match.groups()
     if offset is None:
-        raise NotATime(sentences.NO_OFFSET)
+        raise NotATime(Reason.NO_OFFSET)
     fraction = (fraction or "")[:7]  # datetime keeps microseconds: cut the digits beyond them
     # A leap second (23:59:60) has no datetime: it is read as the end of its minute.
     leap = clock.endswith(":60")
@@ -92,9 +96,9 @@ def _rfc3339(match: re.Match[str]) -> datetime:
         moment = datetime.fromisoformat(f"{day}T{clock}{fraction}{offset.upper()}")
         return moment.astimezone(UTC)
     except ValueError:
-        raise NotATime(sentences.NOT_A_REAL_TIME) from None
+        raise NotATime(Reason.NOT_A_REAL_TIME) from None
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise NotATime(sentences.OUT_OF_UTC_RANGE) from None
+        raise NotATime(Reason.OUT_OF_UTC_RANGE) from None
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -104,14 +108,14 @@ def parse_rfc3339(text: str) -> datetime:
     """
     if match := _RFC3339.fullmatch(text):
         return _rfc3339(match)
-    raise NotATime(sentences.NOT_RFC3339)
+    raise NotATime(Reason.NOT_RFC3339)
 
 
 def _calendar_day(match: re.Match[str]) -> date:
     try:
         return date(*map(int, match.groups()))
     except ValueError:
-        raise NotATime(sentences.NOT_A_REAL_DAY) from None
+        raise NotATime(Reason.NOT_A_REAL_DAY) from None
 
 
 def read_when(text: str, *, tz: tzinfo, now: datetime) -> When:
@@ -131,14 +135,14 @@ def read_when(text: str, *, tz: tzinfo, now: datetime) -> When:
                 int(year), int(month), int(day_of_month), int(hour), int(minute), int(second or 0)
             )
         except ValueError:
-            raise NotATime(sentences.NOT_A_REAL_TIME) from None
+            raise NotATime(Reason.NOT_A_REAL_TIME) from None
         return _wall_clock(moment, timedelta(seconds=1 if second else 60), tz)
     if match := _RFC3339.fullmatch(text):
         instant = _rfc3339(match)
         return When(instant, instant)
     if (delta := parse_duration(text)) is not None:
         return When(now - delta, now - delta)
-    raise NotATime(sentences.NOT_A_DAY_OR_TIME)
+    raise NotATime(Reason.NOT_A_DAY_OR_TIME)
 
 
 def parse_api_time(value: str, *, end_of_day: bool) -> datetime:
@@ -147,7 +151,7 @@ def parse_api_time(value: str, *, end_of_day: bool) -> datetime:
     A day gives its first microsecond, or with end_of_day=True its last, so `until=2026-11-20`
     takes all of it. Always aware UTC; raises FilterSyntaxError for anything else.
     """
-    reason = sentences.NOT_A_TIME
+    reason = Reason.NOT_A_TIME
     # The API speaks UTC (no asker, no zone), so a day here is a UTC day.
     try:
         if match := _API_DAY.fullmatch(value):
@@ -156,7 +160,7 @@ def parse_api_time(value: str, *, end_of_day: bool) -> datetime:
         if match := _RFC3339.fullmatch(value):
             return _rfc3339(match)
     except NotATime as problem:
-        reason = str(problem)
+        reason = problem.reason
     raise FilterSyntaxError(
         Problem.API_TIME, word=value, reason=reason, hint="2026-11-20T10:02:03Z"
     )

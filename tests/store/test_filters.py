@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers.blocks.query_errors import describe
 from store.errors import FilterSyntaxError
 from store.filters import RunFilter, parse_filter, parse_period
 from store.grammar import GRAMMAR, GrammarEntry
@@ -116,7 +117,7 @@ def test_an_unclosed_quote_in_an_argument_is_placed_among_all_the_words() -> Non
     with pytest.raises(FilterSyntaxError) as excinfo:
         argument_words(["failed", "a b", 'x ref:"unclosed'])
     error = excinfo.value
-    assert error.message == (
+    assert describe(error) == (
         'The quote in `ref:"unclosed` is never closed: end the phrase with a quote too.'
     )
     assert (error.position, error.hint) == (3, 'ref:"unclosed"')
@@ -129,8 +130,9 @@ def test_text_words_keep_phrases_and_drop_empty_words() -> None:
         "foo:bar",
         "failed",
     )
-    with pytest.raises(FilterSyntaxError, match="never closed"):
+    with pytest.raises(FilterSyntaxError) as excinfo:
         text_words('"ACME Corp')
+    assert "never closed" in describe(excinfo.value)
 
 
 def test_tokenize_keeps_an_empty_quoted_word() -> None:
@@ -150,10 +152,10 @@ def test_an_unterminated_quote_is_an_error(text: str, position: int, shown: str,
         tokenize(text)
     error = excinfo.value
     assert (
-        error.message == f"The quote in {shown} is never closed: end the phrase with a quote too."
+        describe(error) == f"The quote in {shown} is never closed: end the phrase with a quote too."
     )
     assert (error.position, error.hint) == (position, hint)
-    assert str(error) == error.message
+    assert str(error).startswith("unclosed_quote: ")  # the sentence is describe(error)
 
 
 # --- statuses, keys and text -------------------------------------------------------------------
@@ -184,7 +186,7 @@ def test_status_key_takes_a_comma_list() -> None:
 
 def test_a_wrong_status_names_the_word_and_the_statuses() -> None:
     error = syntax_error("failed status:faild")
-    assert error.message == (
+    assert describe(error) == (
         "`status:faild` is not a status. `status:` needs failed, finished, running, pending or "
         "skipped, several separated by commas."
     )
@@ -238,7 +240,7 @@ def test_an_unknown_key_is_an_error_naming_the_closest_key_and_how_to_search_tex
     text: str, typed: str, known: str, hint: str
 ) -> None:
     error = syntax_error(f"failed {text} acme")
-    assert error.message == (
+    assert describe(error) == (
         f"Unknown filter `{typed}:` — did you mean `{known}:`? Filters are workflow: (or wf:), "
         "status:, ref: (or reference:), id:, since:, until:, on: and last:. "
         f"To look for text with a colon, quote it: `{hint}`."
@@ -313,7 +315,7 @@ def test_a_misspelled_key_is_an_error_that_suggests_the_key(
 ) -> None:
     error = syntax_error(f"failed {text}")
     as_text = tokenize(text)[0]
-    assert error.message == (
+    assert describe(error) == (
         f"Unknown filter `{typed}:` — did you mean `{known}:`? Filters are workflow: (or wf:), "
         "status:, ref: (or reference:), id:, since:, until:, on: and last:. "
         f'To look for text with a colon, quote it: `"{as_text}"`.'
@@ -325,14 +327,14 @@ def test_a_misspelled_key_is_an_error_that_suggests_the_key(
 def test_an_empty_value_is_an_error(key: str) -> None:
     for text in (f"{key}:", f'{key}:""', f"{key}:“  ”"):
         error = syntax_error(text)
-        assert error.message.startswith(f"`{key}:` is empty: put ")
-        assert error.message.endswith(" right after the colon, with no space.")
+        assert describe(error).startswith(f"`{key}:` is empty: put ")
+        assert describe(error).endswith(" right after the colon, with no space.")
         assert error.position == 0
 
 
 def test_an_empty_value_with_a_space_before_it_hints_the_joined_word() -> None:
     error = syntax_error("failed wf: HubSpot")
-    assert error.message == (
+    assert describe(error) == (
         "`wf:` is empty: put a workflow id, name or Source → Destination right after the colon, "
         "with no space."
     )
@@ -353,7 +355,7 @@ def test_an_unquoted_workflow_with_spaces_asks_for_quotes(
 ) -> None:
     error = syntax_error(text)
     arrow = text.split()[position]
-    assert error.message == (
+    assert describe(error) == (
         f"`{arrow}` looks like part of a workflow name: "
         "quote the whole name after wf:, so that it stays one word."
     )
@@ -362,18 +364,18 @@ def test_an_unquoted_workflow_with_spaces_asks_for_quotes(
 
 def test_a_second_different_workflow_reference_or_run_id_is_an_error() -> None:
     error = syntax_error("wf:a failed wf:b")
-    assert error.message == (
+    assert describe(error) == (
         "A search takes one workflow, and `wf:b` is a second one: search for each in turn."
     )
     assert error.position == 2
-    assert syntax_error("ref:a ref:b").message.startswith("A search takes one reference, ")
-    assert syntax_error("id:run_1 id:run_2").message.startswith("A search takes one run ID, ")
+    assert describe(syntax_error("ref:a ref:b")).startswith("A search takes one reference, ")
+    assert describe(syntax_error("id:run_1 id:run_2")).startswith("A search takes one run ID, ")
 
 
 @pytest.mark.parametrize("run_id", ['"run 1"', "run/1", "x" * 65, "run#1"])
 def test_a_run_id_outside_the_contract_characters_is_an_error(run_id: str) -> None:
     error = syntax_error(f"id:{run_id}")
-    assert error.message.endswith(
+    assert describe(error).endswith(
         "is not a run ID. `id:` needs a run ID: up to 64 letters, digits, or _ . : -."
     )
     assert error.hint == "id:run_01JD3ZQ5N8W7X6Y5V4T3S2R1Q0"
@@ -545,18 +547,18 @@ def test_several_time_filters_intersect() -> None:
 
 def test_time_filters_that_leave_no_time_are_an_error() -> None:
     error = syntax_error("since:2026-11-20 failed until:2026-11-01")
-    assert error.message == (
+    assert describe(error) == (
         "`since:2026-11-20` starts after `until:2026-11-01` ends, so no run can match both: "
         "drop one of them or widen it."
     )
     assert error.position == 2
     error = syntax_error("yesterday last:1h", AUCKLAND)
-    assert error.message.startswith("`last:1h` starts after `yesterday` ends")
+    assert describe(error).startswith("`last:1h` starts after `yesterday` ends")
 
 
 def test_a_backwards_range_is_an_error_with_the_range_turned_round() -> None:
     error = syntax_error("failed on:2026-11-20..2026-11-01")
-    assert error.message == (
+    assert describe(error) == (
         "`on:2026-11-20..2026-11-01` ends before it starts: put the earlier end first."
     )
     assert (error.position, error.hint) == (1, "on:2026-11-01..2026-11-20")
@@ -565,7 +567,7 @@ def test_a_backwards_range_is_an_error_with_the_range_turned_round() -> None:
 @pytest.mark.parametrize("text", ["on:2026-11-01..", "since:..2026-11-07", "on:a..b..c", "on:.."])
 def test_a_range_needs_both_ends(text: str) -> None:
     error = syntax_error(text)
-    assert error.message == f"`{text}` needs a start and an end around `..`, both ends included."
+    assert describe(error) == f"`{text}` needs a start and an end around `..`, both ends included."
     assert error.hint == text.split(":")[0] + ":2026-11-01..2026-11-07"
 
 
@@ -635,13 +637,13 @@ def test_a_range_needs_both_ends(text: str) -> None:
 )
 def test_a_bad_time_names_the_word_and_the_right_forms(text: str, message: str, hint: str) -> None:
     error = syntax_error(f"failed {text} ACME")
-    assert (error.message, error.position, error.hint) == (message, 1, hint)
+    assert (describe(error), error.position, error.hint) == (message, 1, hint)
 
 
 @pytest.mark.parametrize("text", ["on:9999-12-31", "last:9999999w", "since:0001-01-01"])
 def test_a_time_beyond_what_datetimes_hold_is_an_error(text: str) -> None:
     error = syntax_error(text, AUCKLAND)
-    assert error.message == f"`{text}` is out of range: use a time between the years 1 and 9999."
+    assert describe(error) == f"`{text}` is out of range: use a time between the years 1 and 9999."
     assert error.position == 0
 
 
@@ -704,7 +706,7 @@ def test_parse_period(text: str, since: datetime, until: datetime) -> None:
 def test_parse_period_errors(text: str, message: str, position: int | None) -> None:
     with pytest.raises(FilterSyntaxError) as excinfo:
         parse_period(text, tz=KOLKATA, now=NOW)
-    assert (excinfo.value.message, excinfo.value.position) == (message, position)
+    assert (describe(excinfo.value), excinfo.value.position) == (message, position)
 
 
 def test_parse_period_rejects_a_naive_now() -> None:
@@ -809,7 +811,7 @@ def test_any_command_line_parses_or_raises_filter_syntax_error(
     try:
         flt = parse_filter(text, tz=tz, now=now)
     except FilterSyntaxError as error:
-        assert error.message
+        assert describe(error)
         if error.position is not None:
             assert 0 <= error.position <= len(text.split())
         return

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from handlers.blocks.query_errors import describe, describe_time
 from store.errors import FilterSyntaxError
-from store.times import parse_api_time, parse_rfc3339
+from store.times import NotATime, parse_api_time, parse_rfc3339
 
 
 def utc(
@@ -60,7 +61,7 @@ def test_parse_api_time(value: str, end_of_day: bool, expected: datetime) -> Non
 def test_parse_api_time_errors(value: str, reason: str) -> None:
     with pytest.raises(FilterSyntaxError) as excinfo:
         parse_api_time(value, end_of_day=False)
-    assert excinfo.value.message == (
+    assert describe(excinfo.value) == (
         f"`{value}` {reason}. Use RFC 3339 with an offset, like 2026-11-20T10:02:03Z, "
         "or a UTC day, like 2026-11-20."
     )
@@ -86,5 +87,6 @@ def test_parse_rfc3339_reads_every_rfc3339_form(value: str, expected: datetime) 
     ["2026-11-20T10:02Z", "20261120T100203Z", "2026-W47-5T10:00:00Z", "2026-11-20T10:02:03+0200"],
 )
 def test_parse_rfc3339_refuses_other_iso_8601_forms(value: str) -> None:
-    with pytest.raises(ValueError, match="is not an RFC 3339 time like 2026-11-20T10:02:03Z"):
+    with pytest.raises(NotATime) as excinfo:
         parse_rfc3339(value)
+    assert "is not an RFC 3339 time like 2026-11-20T10:02:03Z" in describe_time(excinfo.value)
