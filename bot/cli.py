@@ -24,8 +24,8 @@ from bot.config import ConfigError, Settings, SlackMode, load_settings
 from bot.logs import configure_logging
 from bot.web import create_web_app, open_store
 from handlers.blocks.query_errors import describe
-from store.database import DatabaseUnavailable, SchemaUpgrade
-from store.errors import FilterSyntaxError, InvalidCursor
+from store.database import SchemaUpgrade
+from store.errors import DatabaseUnavailable, FilterSyntaxError, InvalidCursor
 from store.filters import parse_filter
 from store.records import RunPage
 from store.run_store import RunStore

@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from store.errors import DatabaseUnavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The search index is raw DDL in migration 0001 (FTS5 or pg_trgm), unknown to the models.
 SEARCH_OBJECTS = ("runs_search", "ix_runs_reference_trgm", "ix_runs_id_trgm")
@@ -73,15 +75,6 @@ def _upgrade(connection: Connection, revision: str) -> SchemaUpgrade:
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
     return SchemaUpgrade(before, _revision(connection))
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened (or migrated); `reason` is the driver's reason in one
-    line."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaUpgrade:

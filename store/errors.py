@@ -5,6 +5,15 @@ from __future__ import annotations
 from store.filter_errors import Problem
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened (or migrated); `reason` is the driver's reason in one
+    line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class RunNotFound(LookupError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run with ID {run_id}")
