@@ -27,6 +27,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.config import Settings, SlackMode
 from bot.slack_errors import backoff, slack_error_code, slack_retry_after
 from bot.slack_health import SlackCallObserver, SlackHealth
+from bot.time_zones import SlackTimeZones
 from handlers import register_all
 from store.run_store import RunStore
 
@@ -85,8 +86,8 @@ def create_slack_app(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AsyncApp:
-    """The Bolt app with every listener registered; listeners get `store`,
-    `settings` and `clock` injected by name."""
+    """The Bolt app with every listener registered; listeners get `store`, `settings`,
+    `clock` and `time_zones` (people's zones from Slack, cached) injected by name."""
     http_mode = settings.slack_mode is SlackMode.HTTP
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -96,6 +97,7 @@ def create_slack_app(
         # AsyncApp calls auth.test lazily, on the first request, not at start.
         request_verification_enabled=http_mode,
     )
+    time_zones = SlackTimeZones(client)
 
     async def provide_dependencies(
         context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
@@ -104,6 +106,7 @@ def create_slack_app(
         context["store"] = store
         context["settings"] = settings
         context["clock"] = clock
+        context["time_zones"] = time_zones
         await next()
 
     app.middleware(provide_dependencies)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
@@ -85,10 +86,11 @@ def create_web_app(
     posting_client: AsyncWebClient | None = None,
     grouping: GroupingRules | None = None,
     post_interval: float = POST_INTERVAL,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> web.Application:
     """The HTTP app. Starting it starts the dispatcher and the scheduled jobs, and connects
     Slack in the background (the API never waits for Slack); stopping it stops them and
-    closes the store."""
+    closes the store. `clock` is the Slack listeners' "now" (tests fix it)."""
     app = web.Application(
         middlewares=[timing, api.api_errors, api.api_auth],
         # Bodies are capped per route (1 MiB, 16 MiB for batches) with the contract's 413.
@@ -100,7 +102,7 @@ def create_web_app(
     health = app[api.SLACK_HEALTH] = SlackHealth(settings.slack_mode, metrics)
     api.add_routes(app)
     if settings.slack_mode is not SlackMode.OFF:
-        bolt = create_slack_app(settings, store, create_slack_client(settings, health))
+        bolt = create_slack_app(settings, store, create_slack_client(settings, health), clock=clock)
         if settings.slack_mode is SlackMode.HTTP:
             app.router.add_post("/slack/events", slack_events_handler(bolt))
         app[SLACK_CONNECTION] = SlackConnection(settings, bolt, health)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Command(StrEnum):
+    """Slash commands (they must match manifest.yml)."""
+
+    RUNS = "/runs"
+
+
 class Action(StrEnum):
-    """`action_id`s of buttons; a button's `value` carries the run ID it is about."""
+    """`action_id`s of buttons; a run's buttons carry its run ID as `value`, a /runs page's
+    paging and share buttons a handlers/page_state.py PageState."""
 
     RETRIGGER = "run_retrigger"
     VIEW_DETAILS = "run_view_details"
     ADD_NOTE = "run_add_note"
     NEXT_PAGE = "runs_next_page"
+    PREVIOUS_PAGE = "runs_previous_page"
     SHARE = "runs_share"
 
 
@@ -20,6 +28,8 @@ class Block(StrEnum):
 
     ALERT_ACTIONS = "alert_actions"
     NOTE_TEXT = "note_text"
+    RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`
+    RUNS_PAGING = "runs_paging"
 
 
 class View(StrEnum):

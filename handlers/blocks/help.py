@@ -1,23 +1,53 @@
-"""The help of `/runs`, generated from the query language's one grammar table.
-
-Plain mrkdwn lines, ready for a section block: nothing renders them in Slack yet.
+"""The help of `/runs`, generated from the query language's one grammar table, and the usage
+shown under every answer that could not be given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
 from store.grammar import GRAMMAR, GrammarEntry
 
+from .message import SlackMessage
 from .text import escape_mrkdwn
 
-__all__ = ["help_lines", "help_text"]
+__all__ = ["SUBCOMMANDS", "help_lines", "help_message", "help_text", "usage_message"]
 
 USAGE = "Usage: `/runs [STATUS…] [FILTER…] [TEXT]`, in any order; every word given must match."
+SECTION_TEXT_MAX = 3_000
+
+# The sub-commands, each by the word that starts it; the help lists those /runs answers.
+SUBCOMMANDS: tuple[GrammarEntry, ...] = (
+    GrammarEntry("help", "This help.", "help"),
+    GrammarEntry(
+        "show RUN_ID", "One run, with its actions.", "show run_01JD3ZQ5N8W7X6Y5V4T3S2R1Q0"
+    ),
+    GrammarEntry(
+        "stats [WHEN]",
+        "Runs by status, the workflows failing most and failures over time; "
+        "the last 24 hours unless WHEN says otherwise.",
+        "stats 7d",
+    ),
+    GrammarEntry(
+        "subscribe [WORKFLOW]",
+        "Send the failure alerts of one workflow, or of all, to this channel.",
+        "subscribe hubspot-salesforce",
+    ),
+    GrammarEntry(
+        "unsubscribe [WORKFLOW]",
+        "Stop sending them here.",
+        "unsubscribe hubspot-salesforce",
+    ),
+    GrammarEntry("subscriptions", "The alert subscriptions of this channel.", "subscriptions"),
+)
 
 
-def _entry_line(entry: GrammarEntry) -> str:
+def _entry_line(entry: GrammarEntry, prefix: str = "") -> str:
     return (
-        f"• `{escape_mrkdwn(entry.syntax)}`: {escape_mrkdwn(entry.meaning)} "
-        f"For example `{escape_mrkdwn(entry.example)}`."
+        f"• `{prefix}{escape_mrkdwn(entry.syntax)}`: {escape_mrkdwn(entry.meaning)} "
+        f"For example `{prefix}{escape_mrkdwn(entry.example)}`."
     )
 
 
@@ -29,3 +59,48 @@ def help_lines() -> list[str]:
 def help_text() -> str:
     """The whole help, one entry per line."""
     return "\n".join(help_lines())
+
+
+def help_message(subcommands: Collection[str]) -> SlackMessage:
+    """`/runs help`: the query language line by line, then the sub-commands among
+    `subcommands` (the words /runs answers), each with an example."""
+    others = [
+        _entry_line(entry, "/runs ")
+        for entry in SUBCOMMANDS
+        if entry.syntax.split()[0] in subcommands
+    ]
+    blocks: list[Block] = [_section(text) for text in _packed(help_lines())]
+    if others:
+        blocks += [_section(text) for text in _packed(["*Other commands*", *others])]
+    blocks.append(_context("Days and times are read in the time zone of your Slack profile."))
+    return SlackMessage(text=USAGE, blocks=tuple(blocks))
+
+
+def usage_message(sentence: str) -> SlackMessage:
+    """`sentence` (mrkdwn, already escaped), then how to write a search and where the help is."""
+    return SlackMessage(
+        text=sentence,
+        blocks=(
+            _section(sentence),
+            _context(f"{USAGE} `/runs help` lists every filter, with examples."),
+        ),
+    )
+
+
+def _packed(lines: list[str]) -> list[str]:
+    """The lines in as few section texts as fit Slack's 3,000 characters, none split."""
+    texts: list[str] = []
+    for line in lines:
+        if texts and len(texts[-1]) + 1 + len(line) <= SECTION_TEXT_MAX:
+            texts[-1] += "\n" + line
+        else:
+            texts.append(line)
+    return texts
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])

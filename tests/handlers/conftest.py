@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -76,9 +77,10 @@ async def start_runsbot(
     posting_timeout: float | None = None,
     post_interval: float = TEST_POST_INTERVAL,
     wait_for_socket: bool = True,
+    clock: Callable[[], datetime] | None = None,
 ) -> Runsbot:
     """runsbot serving on 127.0.0.1; in Socket Mode, connected (connecting is in the
-    background) unless `wait_for_socket` is False."""
+    background) unless `wait_for_socket` is False. `clock` is the Slack listeners' "now"."""
     store = open_store(settings)
     await store.upgrade()
     posting_client = None
@@ -92,6 +94,7 @@ async def start_runsbot(
         grouping=grouping,
         posting_client=posting_client,
         post_interval=post_interval,
+        **({} if clock is None else {"clock": clock}),
     )
     client: TestClient[Any, Any] = TestClient(
         TestServer(app, host="127.0.0.1", port=0),

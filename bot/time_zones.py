@@ -1,0 +1,93 @@
+"""People's time zones from their Slack profiles (`users.info` `tz`), cached in this process.
+
+`/runs today` means the asker's today, so each command needs the asker's zone. Asking Slack
+every time would put a Web API call before every answer, so zones are kept for an hour: a zone
+changes only when someone travels or edits their profile, and then their days are read in the
+old zone for at most that hour. However many commands of one person arrive at once, one call is
+made and every command waits for it (single-flight). When Slack cannot say (an error, an
+unknown zone name, or no answer within `WAIT_SECONDS`), the command goes on in UTC and says so,
+and the zone is asked again a minute later. Nothing here needs to outlive the process or be
+shared between replicas: each replica fills its own cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands.request import AskerZone
+
+log = logging.getLogger(__name__)
+
+KNOWN_SECONDS = 3600.0
+UNKNOWN_SECONDS = 60.0
+# The answer to a command must reach Slack's response_url within 30 minutes, but people wait
+# for it: past this, the command is answered in UTC and the lookup fills the cache for later.
+WAIT_SECONDS = 1.5
+MAX_PEOPLE = 10_000
+
+UNKNOWN = AskerZone(UTC, known=False)
+
+
+class SlackTimeZones:
+    """`zone_of(user_id)`: the person's zone from Slack, cached; UTC (not known) when Slack
+    cannot say. Safe for any number of concurrent callers on one event loop."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        known_seconds: float = KNOWN_SECONDS,
+        unknown_seconds: float = UNKNOWN_SECONDS,
+        wait_seconds: float = WAIT_SECONDS,
+        max_people: int = MAX_PEOPLE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._known_seconds, self._unknown_seconds = known_seconds, unknown_seconds
+        self._wait_seconds, self._max_people = wait_seconds, max_people
+        self._clock = clock
+        self._zones: OrderedDict[str, tuple[float, AskerZone]] = OrderedDict()
+        self._lookups: dict[str, asyncio.Task[AskerZone]] = {}
+
+    async def zone_of(self, user_id: str) -> AskerZone:
+        cached = self._zones.get(user_id)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        lookup = self._lookups.get(user_id)
+        if lookup is None:
+            lookup = self._lookups[user_id] = asyncio.create_task(self._look_up(user_id))
+            lookup.add_done_callback(lambda _: self._lookups.pop(user_id, None))
+        try:
+            # shield: a caller that stops waiting leaves the lookup running for the others.
+            return await asyncio.wait_for(asyncio.shield(lookup), self._wait_seconds)
+        except TimeoutError:
+            log.warning(
+                "users.info gave no answer within %.1f s: answering in UTC", self._wait_seconds
+            )
+            return UNKNOWN
+
+    async def _look_up(self, user_id: str) -> AskerZone:
+        try:
+            answer = await self._client.users_info(user=user_id)
+            zone = AskerZone(ZoneInfo(str(answer["user"]["tz"])), known=True)
+        # A cache only: whatever went wrong, the command goes on in UTC and says so.
+        except Exception as error:
+            log.warning("no time zone for %s from users.info (%s)", user_id, error)
+            zone = UNKNOWN
+        self._remember(user_id, zone)
+        return zone
+
+    def _remember(self, user_id: str, zone: AskerZone) -> None:
+        seconds = self._known_seconds if zone.known else self._unknown_seconds
+        self._zones[user_id] = (self._clock() + seconds, zone)
+        self._zones.move_to_end(user_id)
+        while len(self._zones) > self._max_people:
+            self._zones.popitem(last=False)  # the longest unrefreshed
