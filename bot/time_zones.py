@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands.request import AskerZone
@@ -80,7 +81,8 @@ class SlackTimeZones:
             zone = AskerZone(ZoneInfo(str(answer["user"]["tz"])), known=True)
         # A cache only: whatever went wrong, the command goes on in UTC and says so.
         except Exception as error:
-            log.warning("no time zone for %s from users.info (%s)", user_id, error)
+            why = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("no time zone for %s from users.info: %s", user_id, why)
             zone = UNKNOWN
         self._remember(user_id, zone)
         return zone
