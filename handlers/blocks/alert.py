@@ -13,10 +13,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
@@ -27,12 +24,16 @@ from store.records import WorkflowRecord
 from store.types import RunStatus
 
 from .causes import cause_label, likely_cause
+from .elements import mrkdwn as _mrkdwn
+from .elements import note_button, retrigger_button, view_details_button
+from .elements import section as _section
 from .message import SlackMessage
 from .text import (
     escape_and_truncate,
     escape_mrkdwn,
     isolate,
     one_line,
+    packed,
     slack_date,
     status_emoji,
     truncate,
@@ -52,7 +53,6 @@ _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 esca
 _STEP = 300
 _ERROR_BLOCK = 1_500
 _REQUESTER = 100
-_CONFIRM_REFERENCE = 120  # the confirm dialog's text holds 300 characters in all
 _FALLBACK_REFERENCE = 80
 _FALLBACK_ERROR = 150
 # Above what the budgets of its parts add up to (a group alert's is about 525): this last cut
@@ -120,12 +120,7 @@ def group_thread_message(runs: Sequence[AlertRun]) -> SlackMessage:
         )
     # A line is at most about 350 characters (the budgets above), so 100 lines take about a
     # dozen sections: well inside the 50 blocks of a message.
-    texts: list[str] = []
-    for line in map(_thread_line, runs):
-        if texts and len(texts[-1]) + 1 + len(line) <= SECTION_TEXT_MAX:
-            texts[-1] += "\n" + line
-        else:
-            texts.append(line)
+    texts = packed(map(_thread_line, runs), SECTION_TEXT_MAX)
     listed = ", ".join(escape_mrkdwn(run.id) for run in runs)
     fallback = truncate(f"{_count(len(runs), 'run', 'runs')}: {listed}", _FALLBACK_MAX)
     return SlackMessage(text=fallback, blocks=tuple(_section(text) for text in texts))
@@ -249,30 +244,15 @@ def _retrigger_button(run: AlertRun) -> ButtonElement | None:
     in_flight = run.retry is not None and not run.retry.status.is_terminal
     if in_flight or run.status is RunStatus.FINISHED or _retrigger_finished(run):
         return None
-    reference = escape_and_truncate(one_line(run.reference), _CONFIRM_REFERENCE) or "this run"
-    return ButtonElement(
-        text="Retrigger",
-        action_id=ids.Action.RETRIGGER,
-        value=run.id,
-        style="primary",
-        confirm=ConfirmObject(
-            title=PlainTextObject(text="Retrigger this run?"),
-            text=_mrkdwn(
-                f"A new run of {isolate(reference)} with the original payload "
-                "will be sent to the engine."
-            ),
-            confirm=PlainTextObject(text="Retrigger"),
-            deny=PlainTextObject(text="Cancel"),
-        ),
-    )
+    return retrigger_button(run.id, run.reference, primary=True)
 
 
 def _view_details_button(run: AlertRun) -> ButtonElement:
-    return ButtonElement(text="View details", action_id=ids.Action.VIEW_DETAILS, value=run.id)
+    return view_details_button(run.id)
 
 
 def _note_button(run: AlertRun) -> ButtonElement:
-    return ButtonElement(text="Add note", action_id=ids.Action.ADD_NOTE, value=run.id)
+    return note_button(run.id)
 
 
 # --- small helpers -----------------------------------------------------------------------------
@@ -295,13 +275,3 @@ def _name_suffix(workflow: WorkflowRecord) -> str:
 
 def _count(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
-
-
-def _mrkdwn(text: str) -> MarkdownTextObject:
-    # verbatim: Slack does not turn bare URLs, #channel or @here in the engine's text into
-    # links or mentions; our own <@U…> and <!date…> tokens still render.
-    return MarkdownTextObject(text=text, verbatim=True)
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_mrkdwn(text))

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
 from store.grammar import GRAMMAR, GrammarEntry
 
+from .elements import context as _context
+from .elements import section as _section
 from .message import SlackMessage
-from .text import escape_mrkdwn
+from .text import escape_mrkdwn, packed
 
 __all__ = ["SUBCOMMANDS", "help_lines", "help_message", "help_text", "usage_message"]
 
@@ -69,9 +71,11 @@ def help_message(subcommands: Collection[str]) -> SlackMessage:
         for entry in SUBCOMMANDS
         if entry.syntax.split()[0] in subcommands
     ]
-    blocks: list[Block] = [_section(text) for text in _packed(help_lines())]
+    blocks: list[Block] = [_section(text) for text in packed(help_lines(), SECTION_TEXT_MAX)]
     if others:
-        blocks += [_section(text) for text in _packed(["*Other commands*", *others])]
+        blocks += [
+            _section(text) for text in packed(["*Other commands*", *others], SECTION_TEXT_MAX)
+        ]
     blocks.append(_context("Days and times are read in the time zone of your Slack profile."))
     return SlackMessage(text=USAGE, blocks=tuple(blocks))
 
@@ -85,22 +89,3 @@ def usage_message(sentence: str) -> SlackMessage:
             _context(f"{USAGE} `/runs help` lists every filter, with examples."),
         ),
     )
-
-
-def _packed(lines: list[str]) -> list[str]:
-    """The lines in as few section texts as fit Slack's 3,000 characters, none split."""
-    texts: list[str] = []
-    for line in lines:
-        if texts and len(texts[-1]) + 1 + len(line) <= SECTION_TEXT_MAX:
-            texts[-1] += "\n" + line
-        else:
-            texts.append(line)
-    return texts
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])

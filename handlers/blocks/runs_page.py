@@ -14,10 +14,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
@@ -26,6 +22,9 @@ from handlers.page_state import PageState
 from store.records import RunPage, RunSummary
 from store.types import RunStatus
 
+from .elements import context as _context
+from .elements import note_button, retrigger_button, view_details_button
+from .elements import section as _section
 from .help import usage_message
 from .message import SlackMessage
 from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date, status_emoji
@@ -37,7 +36,6 @@ _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 esca
 _APP_NAME = 80
 _ERROR = 200
 _QUERY = 300
-_CONFIRM_REFERENCE = 120  # the confirm dialog's text holds 300 characters in all
 _FALLBACK_QUERY = 100
 
 # A run in flight, or one whose data moved, is not sent again (as on alerts).
@@ -148,30 +146,12 @@ def _row(run: RunSummary) -> SectionBlock:
 
 
 def _actions(run: RunSummary) -> ActionsBlock:
-    buttons = [ButtonElement(text="View details", action_id=ids.Action.VIEW_DETAILS, value=run.id)]
+    buttons = [view_details_button(run.id)]
     if run.status in _RETRIGGERABLE:
-        buttons.append(_retrigger_button(run))
-    buttons.append(ButtonElement(text="Add note", action_id=ids.Action.ADD_NOTE, value=run.id))
+        buttons.append(retrigger_button(run.id, run.reference))
+    buttons.append(note_button(run.id))
     # One actions block per run: block IDs must be unique within a message, run IDs are.
     return ActionsBlock(block_id=f"{ids.Block.RUN_ACTIONS}:{run.id}", elements=buttons)
-
-
-def _retrigger_button(run: RunSummary) -> ButtonElement:
-    reference = escape_and_truncate(one_line(run.reference), _CONFIRM_REFERENCE) or "this run"
-    return ButtonElement(
-        text="Retrigger",
-        action_id=ids.Action.RETRIGGER,
-        value=run.id,
-        confirm=ConfirmObject(
-            title=PlainTextObject(text="Retrigger this run?"),
-            text=_mrkdwn(
-                f"A new run of {isolate(reference)} with the original payload "
-                "will be sent to the engine."
-            ),
-            confirm=PlainTextObject(text="Retrigger"),
-            deny=PlainTextObject(text="Cancel"),
-        ),
-    )
 
 
 def _paging_buttons(page: RunPage, state: PageState) -> list[ButtonElement] | None:
@@ -217,17 +197,3 @@ def _fallback(page: RunPage, query: str) -> str:
 
 def _fallback_reference(run: RunSummary) -> str:
     return isolate(escape_and_truncate(one_line(run.reference), 80))
-
-
-def _mrkdwn(text: str) -> MarkdownTextObject:
-    # verbatim: Slack does not turn bare URLs, #channel or @here in the engine's text into
-    # links or mentions; our own <@U…> and <!date…> tokens still render.
-    return MarkdownTextObject(text=text, verbatim=True)
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_mrkdwn(text))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[_mrkdwn(text)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from store.types import RunStatus
@@ -80,6 +80,18 @@ def utc_text(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: Slack dates need an aware datetime")
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def packed(lines: Iterable[str], limit: int) -> list[str]:
+    """The lines joined by newlines into as few texts as keep within `limit`, none split (a
+    line longer than `limit` stands alone: cut it first)."""
+    texts: list[str] = []
+    for line in lines:
+        if texts and len(texts[-1]) + 1 + len(line) <= limit:
+            texts[-1] += "\n" + line
+        else:
+            texts.append(line)
+    return texts
 
 
 def status_emoji(status: RunStatus) -> str:

@@ -1,0 +1,61 @@
+"""Block Kit pieces the builders share: verbatim mrkdwn, sections and contexts, and a run's
+buttons (View details, Retrigger with its confirmation, Add note), each carrying the run ID."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from handlers import ids
+
+from .text import escape_and_truncate, isolate, one_line
+
+_CONFIRM_REFERENCE = 120  # the confirm dialog's text holds 300 characters in all
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    # verbatim: Slack does not turn bare URLs, #channel or @here in the engine's text into
+    # links or mentions; our own <@U…> and <!date…> tokens still render.
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[mrkdwn(text)])
+
+
+def view_details_button(run_id: str) -> ButtonElement:
+    return ButtonElement(text="View details", action_id=ids.Action.VIEW_DETAILS, value=run_id)
+
+
+def note_button(run_id: str) -> ButtonElement:
+    return ButtonElement(text="Add note", action_id=ids.Action.ADD_NOTE, value=run_id)
+
+
+def retrigger_button(run_id: str, reference: str, *, primary: bool = False) -> ButtonElement:
+    """Retrigger, asking first: the confirmation names the run by its reference."""
+    shown = escape_and_truncate(one_line(reference), _CONFIRM_REFERENCE) or "this run"
+    return ButtonElement(
+        text="Retrigger",
+        action_id=ids.Action.RETRIGGER,
+        value=run_id,
+        style="primary" if primary else None,
+        confirm=ConfirmObject(
+            title=PlainTextObject(text="Retrigger this run?"),
+            text=mrkdwn(
+                f"A new run of {isolate(shown)} with the original payload "
+                "will be sent to the engine."
+            ),
+            confirm=PlainTextObject(text="Retrigger"),
+            deny=PlainTextObject(text="Cancel"),
+        ),
+    )
