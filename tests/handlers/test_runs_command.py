@@ -4,12 +4,14 @@ these tests only read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from handlers.ids import Action
 from store.grammar import GRAMMAR
@@ -103,8 +105,8 @@ async def bot(
     await write_runs(url, reports)
     store = RunStore.open(url)
     for n in range(1, 11):
-        for text in ("Looked at it", "Token renewed, שלום") * n:
-            await store.add_note(f"run_s{n:02d}", author="alice", text=text, source="api")
+        for note in ("Looked at it", "Token renewed, שלום") * n:
+            await store.add_note(f"run_s{n:02d}", author="alice", text=note, source="api")
     await store.add_note("run_a01", author="alice", text="Renewing the token", source="api")
     await store.close()
     runsbot = await serve(fake_slack_server, url, Clock(NOW))
@@ -340,3 +342,21 @@ async def test_socket_mode_answers_runs_failed(fake_slack: FakeSlack, bot: Runsb
     finally:
         await socket_bot.api.close()
     assert run_ids(answer) == page_of(*FAILED)[0]
+
+
+async def test_when_runsbot_itself_fails_the_asker_is_told_with_a_reference(
+    fake_slack: FakeSlack,
+    sqlite_template: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = await serve(fake_slack, copy_database(sqlite_template, tmp_path), Clock(NOW))
+    try:
+        async with broken.store.engine.begin() as connection:
+            await connection.execute(text("DROP TABLE runs"))
+        answer = await ask(broken, "failed", user_id=ALICE, channel_id=OPS_CHANNEL)
+    finally:
+        await broken.api.close()
+    found = re.search(r"give reference `([0-9a-f]{8})`", rendered_text(answer))
+    assert found is not None, rendered_text(answer)
+    assert f"(reference {found[1]})" in caplog.text
