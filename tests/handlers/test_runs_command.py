@@ -30,6 +30,7 @@ from tests.fake_slack import (
 )
 from tests.handlers.conftest import Runsbot
 from tests.handlers.runs_support import Clock, ask, at, copy_database, run_ids, serve, write_runs
+from tests.support.many_runs import ManyRuns, newest_first
 
 NOW = at("2026-11-20T12:00")  # Alice is in Berlin: 13:00 there, UTC+1
 
@@ -360,3 +361,17 @@ async def test_when_runsbot_itself_fails_the_asker_is_told_with_a_reference(
     found = re.search(r"give reference `([0-9a-f]{8})`", rendered_text(answer))
     assert found is not None, rendered_text(answer)
     assert f"(reference {found[1]})" in caplog.text
+
+
+async def test_a_total_past_1000_reads_1000_plus_through_slack(
+    fake_slack: FakeSlack, many_runs: ManyRuns
+) -> None:
+    many = await serve(fake_slack, many_runs.url, Clock(NOW))
+    try:
+        capped = await ask(many, "renewal", user_id=ALICE, channel_id=OPS_CHANNEL)
+        exact = await ask(many, "wf:hubspot-salesforce", user_id=ALICE, channel_id=OPS_CHANNEL)
+    finally:
+        await many.api.close()
+    assert rendered_text(capped).startswith("*1,000+ runs* match `/runs renewal`")
+    assert run_ids(capped) == newest_first()[:10]
+    assert rendered_text(exact).startswith("*1,000 runs* match")
