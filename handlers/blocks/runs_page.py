@@ -27,7 +27,15 @@ from .elements import note_button, retrigger_button, view_details_button
 from .elements import section as _section
 from .help import usage_message
 from .message import SlackMessage
-from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date, status_emoji
+from .text import (
+    escape_and_truncate,
+    escape_mrkdwn,
+    excerpt,
+    isolate,
+    one_line,
+    slack_date,
+    status_emoji,
+)
 
 PAGE_SIZE = 10
 
@@ -139,7 +147,7 @@ def _row(run: RunSummary) -> SectionBlock:
         f"{status_emoji(run.status)} *{run.status.value.capitalize()}* · {isolate(reference)}",
         f"{route} · {slack_date(run.started_at)} · `{escape_mrkdwn(run.id)}` · {notes}",
     ]
-    error = escape_and_truncate(one_line(run.error_message or ""), _ERROR)
+    error = excerpt(run.error_message or "", _ERROR)
     if error:
         lines.append(f"> {isolate(error)}")
     return _section("\n".join(lines))

@@ -55,6 +55,14 @@ def escape_and_truncate(text: str, limit: int) -> str:
     return escape_mrkdwn(_cut(text, limit - len(ELLIPSIS), _escaped_length)) + ELLIPSIS
 
 
+def excerpt(text: str, limit: int) -> str:
+    """The start of `text` on one line, escaped, in at most `limit` characters: only about
+    `4 * limit` characters of it are read, so a 100 KB stack trace costs what a line does."""
+    head = text[: 4 * limit]
+    more = len(text) > len(head) and not text[len(head) :].isspace()
+    return escape_and_truncate(one_line(head) + (f" {ELLIPSIS}" if more else ""), limit)
+
+
 def one_line(text: str) -> str:
     """Runs of whitespace (newlines included) as single spaces, for one-line displays."""
     return " ".join(text.split())
@@ -98,23 +106,27 @@ def status_emoji(status: RunStatus) -> str:
     return STATUS_EMOJI[status]
 
 
-def _escaped_length(text: str) -> int:
-    return len(text) + 4 * text.count("&") + 3 * (text.count("<") + text.count(">"))
+_ESCAPED_SIZE = {"&": 5, "<": 4, ">": 4}  # &amp; &lt; &gt;
+
+
+def _escaped_length(char: str) -> int:
+    return _ESCAPED_SIZE.get(char, 1)
 
 
 def _cut(text: str, budget: int, length: Callable[[str], int]) -> str:
     """The longest start of `text` whose `length` is within `budget`, ending at a clean boundary."""
     if budget < 0:
         raise ValueError("a limit must leave room for the ellipsis")
-    clean = fits = spent = 0
-    for index in range(len(text) + 1):
+    fits = spent = 0
+    for char in text:
+        spent += length(char)
         if spent > budget:
             break
-        fits = index
-        if _is_boundary(text, index):
-            clean = index
-        if index < len(text):
-            spent += length(text[index])
+        fits += 1
+    # Back to the nearest clean boundary: a few steps at most, so only those are checked.
+    clean = fits
+    while clean > 0 and not _is_boundary(text, clean):
+        clean -= 1
     # One "character" longer than the budget (say, a letter under 5,000 combining marks):
     # cutting inside it is the lesser evil; a code point is never split.
     return text[: clean or fits].rstrip()

@@ -12,6 +12,7 @@ import pytest
 from handlers.blocks.help import help_message
 from handlers.blocks.message import SlackMessage
 from handlers.blocks.runs_page import run_not_found, run_shown, runs_page, shared_page
+from handlers.blocks.text import excerpt
 from handlers.ids import Action
 from handlers.page_state import BUTTON_VALUE_MAX, NotAPageState, PageState
 from store.records import RunPage, RunSummary, WorkflowRecord
@@ -194,3 +195,17 @@ def test_the_help_lists_the_sub_commands_it_is_given() -> None:
     assert "`/runs show RUN_ID`" in text and "`/runs help`" in text
     assert "stats" not in text
     assert "`/runs stats [WHEN]`" in rendered_text(help_message({"stats"}).to_dict())
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("401 Unauthorized:\n  token expired", "401 Unauthorized: t…"),
+        ("<&>", "&lt;&amp;&gt;"),
+        ("x" * 100_000, "x" * 19 + "…"),
+        ("Traceback" + " " * 500 + "more", "Traceback …"),  # what follows is not lost silently
+        ("done" + " " * 500, "done"),
+    ],
+)
+def test_an_excerpt_reads_only_the_start_of_a_long_text(text: str, shown: str) -> None:
+    assert excerpt(text, 20) == shown
