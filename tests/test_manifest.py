@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack_app import create_slack_app, create_slack_client
-from handlers.ids import Action, Shortcut, View
+from handlers.ids import Action, Command, Shortcut, View
 from store.run_store import RunStore
 
 ROOT = Path(__file__).parent.parent
@@ -172,6 +172,13 @@ def test_the_manifest_is_a_complete_app(tmp_path: Path) -> None:
     assert app_manifest["settings"]["socket_mode_enabled"] is True
     interactivity = app_manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] and interactivity["request_url"].endswith("/slack/events")
+    commands = {c["command"]: c for c in app_manifest["features"]["slash_commands"]}
+    assert set(commands) == {command.value for command in Command}
+    for declared in commands.values():
+        # What Slack shows while typing it; the words arrive as typed, mentions unescaped.
+        assert declared["description"] and declared["usage_hint"]
+        assert declared["should_escape"] is False
+        assert declared["url"] == interactivity["request_url"]
 
 
 async def test_every_listener_is_declared_and_every_declaration_is_answered(
