@@ -1,5 +1,6 @@
 """A page of `/runs` results: the total, ten runs newest first with their actions, and the
-buttons to page and share; the same runs as shared in a channel; one run for `/runs show`.
+buttons to page and share; the same runs as shared in a channel; one run for `/runs show`;
+and the short answers around them (no such run, a page that cannot turn, read in UTC).
 
 Pure functions over the store's RunPage and RunSummary. Every string the engine or a person
 supplied is escaped and cut here, to budgets that keep ten runs far inside Slack's limits
