@@ -335,14 +335,21 @@ async def test_a_search_too_long_for_a_button_is_answered_without_paging(
     assert not [b for b in buttons(answer) if b.action_id.startswith("runs_")]
 
 
-async def test_socket_mode_answers_runs_failed(fake_slack: FakeSlack, bot: Runsbot) -> None:
+async def test_socket_mode_answers_runs_failed_and_turns_its_page(
+    fake_slack: FakeSlack, bot: Runsbot
+) -> None:
     database_url = str(bot.store.engine.url)
     socket_bot = await serve(fake_slack, database_url, Clock(NOW), socket_mode=True)
     try:
         answer = await ask(socket_bot, "failed", user_id=ALICE, channel_id=OPS_CHANNEL)
+        first = run_ids(answer)
+        assert first == page_of(*FAILED)[0]
+        async with socket_bot.driver() as driver:
+            await turn(driver, answer, Action.NEXT_PAGE, first)
     finally:
         await socket_bot.api.close()
-    assert run_ids(answer) == page_of(*FAILED)[0]
+    newest_first = sorted(FAILED, key=lambda run_id: STARTED[run_id], reverse=True)
+    assert run_ids(answer) == newest_first[10:]
 
 
 async def test_when_runsbot_itself_fails_the_asker_is_told_with_a_reference(
