@@ -201,7 +201,6 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
     assert [
         body.get("command") or body.get("callback_id") or body["event"] for body in missing
     ] == [
-        "/runs",
         Shortcut.RETRIGGER_MESSAGE.value,
         "find_runs",
         {"type": "message", "channel_type": "channel"},
