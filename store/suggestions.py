@@ -38,7 +38,8 @@ __all__ = [
     "word_spans",
 ]
 
-# Queries asked for one run each, the bare `/runs` included: a failure answers quickly.
+# Queries asked for one run each, the bare `/runs` included: a failure answers quickly. As
+# many lines are read at most, the same line or filter again included.
 MAX_TRIES = 12
 # Workflows offered for a name that matches none.
 CLOSEST_WORKFLOWS = 3
@@ -212,18 +213,23 @@ async def suggest_query(
     base = corrections[0]
     base_kinds = [_kind(word, tz=tz, now=now) for word in base]
     tried = {replace(flt, limit=1, cursor=None)}
+    read, looked = {text}, 0
     candidates: list[tuple[str, RunFilter]] = []
     for words in chain(corrections, _wider(base, base_kinds)):
-        if words and len(candidates) == MAX_TRIES - 1:
+        if words and MAX_TRIES - 1 in (len(candidates), looked):
             words = []  # the bare `/runs` is always asked last
+        looked += 1
         query = " ".join(words)
-        try:
-            candidate = parse_filter(query, tz=tz, now=now, limit=1)
-        except FilterSyntaxError:
-            continue
-        if candidate not in tried:
-            tried.add(candidate)
-            candidates.append((query, candidate))
+        if query not in read:
+            # Each reading of a 3,000-character line costs milliseconds: once per line.
+            read.add(query)
+            try:
+                candidate = parse_filter(query, tz=tz, now=now, limit=1)
+            except FilterSyntaxError:
+                continue
+            if candidate not in tried:
+                tried.add(candidate)
+                candidates.append((query, candidate))
         if not words:
             break
     found, asked = None, 0

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks.message import SlackMessage
+from handlers.blocks.text import escape_and_truncate
 from handlers.commands.failures import could_not_read, nothing_matched
 from handlers.commands.request import CommandRequest
 from store.errors import FilterSyntaxError
@@ -35,8 +36,9 @@ async def _asker_zone(client: AsyncWebClient, user_id: str) -> tzinfo:
 
 
 def _matched(page: RunPage) -> SlackMessage:
-    # B's pages replace this line.
-    counted = f"{page.total} runs match."
+    # Part B's pages replace this line.
+    references = "; ".join(run.reference for run in page.runs)
+    counted = escape_and_truncate(f"{page.total} runs match: {references}", 3000)
     return SlackMessage(text=counted, blocks=(SectionBlock(text=counted),))
 
 

@@ -1,0 +1,397 @@
+"""/runs when a query cannot be read or matches nothing, through the fake Slack.
+
+Every answer says exactly what went wrong and offers a command that works; the suggested
+commands are typed back and find runs. Odd inputs (SQL, emoji, right-to-left text, 3,000
+characters) are only text: they get an answer within Block Kit's limits and change nothing.
+One runsbot and its runs serve every test that only reads; the tests whose answer comes from
+the database run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.blocks.help import USAGE
+from handlers.blocks.query_failures import MORE_HELP
+from handlers.commands.failures import could_not_read
+from store.errors import FilterSyntaxError
+from store.filters import parse_filter
+from store.models import Run, Workflow
+from store.suggestions import MAX_TRIES
+from tests.fake_slack import ALICE, OPS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
+from tests.support.postgres import PostgresServer
+
+WORKFLOWS = [
+    ("hubspot-salesforce", "HubSpot", "Salesforce", "Deals → Opportunities"),
+    ("stripe-netsuite", "Stripe", "NetSuite", "Payments → Invoices"),
+    ("zendesk-jira", "Zendesk", "Jira", "Tickets → Issues"),
+]
+# (workflow, reference, status, started_at): all days before any "today" the tests see.
+RUNS = [
+    ("hubspot-salesforce", "ACME Corp — Renewal 2027", "failed", "2026-11-20T10:02:03Z"),
+    ("hubspot-salesforce", "ACME Corp — Upsell", "finished", "2026-11-19T09:00:00Z"),
+    ("stripe-netsuite", "Müller GmbH — Invoice 4711", "failed", "2026-11-18T08:30:00Z"),
+    ("stripe-netsuite", "שלום עולם — הזמנה", "finished", "2026-11-17T12:00:00Z"),
+    ("zendesk-jira", "🔥 Outage ticket 88", "skipped", "2026-11-16T07:45:00Z"),
+]
+
+
+def _report(workflow_id: str, reference: str, status: str, started_at: str) -> dict[str, Any]:
+    source, destination = next((w[1], w[2]) for w in WORKFLOWS if w[0] == workflow_id)
+    name = next(w[3] for w in WORKFLOWS if w[0] == workflow_id)
+    report: dict[str, Any] = {
+        "workflow": {
+            "id": workflow_id,
+            "source": source,
+            "destination": destination,
+            "name": name,
+        },
+        "reference": reference,
+        "status": status,
+        "started_at": started_at,
+    }
+    if status == "failed":
+        report["error"] = {"message": "401 Unauthorized: token expired"}
+    return report
+
+
+async def _started(slack: FakeSlack, database_url: str) -> Runsbot:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(Path(database_url.rsplit("/", 1)[-1]).parent)  # no stray .env file
+        settings = slack_settings(slack, database_url, socket_mode=False)
+    bot = await start_runsbot(settings, slack)
+    await bot.report_batch([_report(*run) for run in RUNS])
+    return bot
+
+
+@pytest.fixture(scope="module")
+async def sqlite_bot(
+    fake_slack_server: FakeSlack,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Runsbot]:
+    """runsbot on a SQLite file holding RUNS, for the whole module."""
+    path = tmp_path_factory.mktemp("failures") / "runs.db"
+    shutil.copyfile(sqlite_template, path)
+    bot = await _started(fake_slack_server, f"sqlite+aiosqlite:///{path}")
+    yield bot
+    await bot.api.close()
+
+
+@pytest.fixture(scope="module")
+async def postgres_bot(
+    fake_slack_server: FakeSlack, postgres: PostgresServer, postgres_template: str
+) -> AsyncIterator[Runsbot]:
+    """runsbot on a PostgreSQL database holding RUNS, for the whole module."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f"CREATE DATABASE {name} TEMPLATE {postgres_template} STRATEGY FILE_COPY")
+    bot = await _started(fake_slack_server, postgres.url_for(name))
+    yield bot
+    await bot.api.close()
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, sqlite_bot: Runsbot) -> Runsbot:
+    """The module's runsbot on SQLite, its Slack reset for this test."""
+    return sqlite_bot
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def either_bot(request: pytest.FixtureRequest, fake_slack: FakeSlack) -> Runsbot:
+    """The module's runsbot on each database, its Slack reset for this test."""
+    found: Runsbot = request.getfixturevalue(f"{request.param}_bot")
+    return found
+
+
+async def ask(bot: Runsbot, text: str, *, user_id: str = ALICE) -> str:
+    """`user_id` types `/runs {text}`; what they read in the answer only they see."""
+    seen = len(bot.slack.ephemerals(user=user_id))
+    async with bot.driver() as driver:
+        ack = await driver.slash_command(text, user_id=user_id, channel_id=OPS_CHANNEL)
+    assert ack.status == 200
+    answers = await wait_until(
+        lambda: bot.slack.ephemerals(user=user_id)[seen:],
+        message=f"no answer to /runs {text[:80]!r}",
+    )
+    assert len(answers) == 1
+    return rendered_text(answers[0])
+
+
+def suggested(answer: str) -> str:
+    """The words after `/runs` in the command the answer offers to copy."""
+    command = answer.split("```")[1]
+    assert command.startswith("/runs")
+    return command.removeprefix("/runs").strip()
+
+
+async def stored_rows(bot: Runsbot) -> tuple[int, int]:
+    async with bot.store.engine.connect() as connection:
+        runs = await connection.scalar(select(func.count()).select_from(Run))
+        workflows = await connection.scalar(select(func.count()).select_from(Workflow))
+    return int(runs or 0), int(workflows or 0)
+
+
+USAGE_LINE = f"{USAGE} {MORE_HELP}"
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        pytest.param(
+            "failed since:notadate",
+            [
+                ":warning: `since:notadate` is not a day or a time. `since:` needs a day like "
+                "2026-11-20, a time like 2026-11-20T14:30, today, yesterday or a duration like 6h.",
+                "In your command: `/runs failed` *`since:notadate`*",
+                "For example: `since:2026-11-20T14:30`",
+            ],
+            id="not-a-date",
+        ),
+        pytest.param(
+            "workflow: HubSpot failed",
+            [
+                ":warning: `workflow:` is empty: put a workflow id, name or Source → Destination "
+                "right after the colon, with no space.",
+                "In your command: `/runs` *`workflow:`* `HubSpot failed`",
+                "For example: `workflow:HubSpot`",
+            ],
+            id="empty-workflow",
+        ),
+        pytest.param(
+            "failed colour:red",
+            [
+                ":warning: Unknown filter `colour:` — did you mean `status:`? Filters are "
+                "workflow: (or wf:), status:, ref: (or reference:), id:, since:, until:, on: "
+                'and last:. To look for text with a colon, quote it: `"colour:red"`.',
+                "In your command: `/runs failed` *`colour:red`*",
+                'For example: `"colour:red"`',
+            ],
+            id="unknown-key",
+        ),
+        pytest.param(
+            'failed "ACME Corp',
+            [
+                ':warning: The quote in `"ACME` is never closed: end the phrase with a quote too.',
+                'In your command: `/runs failed` *`"ACME Corp`*',
+                'For example: `"ACME Corp"`',
+            ],
+            id="unclosed-quote",
+        ),
+        pytest.param(
+            "status:faild today",
+            [
+                ":warning: `status:faild` is not a status. `status:` needs failed, finished, "
+                "running, pending or skipped, several separated by commas.",
+                "In your command: `/runs` *`status:faild`* `today`",
+                "Did you mean `status:failed`?",
+                "For example: `status:failed,skipped`",
+            ],
+            id="unknown-status",
+        ),
+    ],
+)
+async def test_a_word_it_cannot_read_is_pointed_at_with_its_right_form_and_the_usage(
+    bot: Runsbot, text: str, lines: list[str]
+) -> None:
+    stored = await stored_rows(bot)
+    assert (await ask(bot, text)).splitlines() == [*lines, USAGE_LINE]
+    assert await stored_rows(bot) == stored
+
+
+async def test_the_word_at_fault_is_shown_with_a_few_words_either_side() -> None:
+    text = "one two three four since:never five six seven eight"
+    error = _error_of(text)
+    answer = rendered_text(could_not_read(text, error).to_dict())
+    assert "In your command: `/runs … two three four` *`since:never`* `five six seven …`" in answer
+
+
+def _error_of(text: str) -> FilterSyntaxError:
+    with pytest.raises(FilterSyntaxError) as caught:
+        parse_filter(text, tz=UTC, now=datetime.now(UTC))
+    return caught.value
+
+
+async def shows_runs(bot: Runsbot, text: str, *references: str) -> None:
+    """`/runs {text}` answers with runs, among them those with these references."""
+    answer = await ask(bot, text)
+    assert not answer.startswith("No runs match"), answer
+    for reference in references:
+        assert reference in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "says", "suggestion", "references"),
+    [
+        pytest.param(
+            "failed today", [], "failed", ["ACME Corp — Renewal 2027"], id="time-word-dropped"
+        ),
+        # The time word goes first even where dropping the status would also find runs.
+        pytest.param(
+            "finished acme on:2026-11-20",
+            [],
+            "finished acme",
+            ["ACME Corp — Upsell"],
+            id="time-before-status",
+        ),
+        pytest.param(
+            "skipped acme since:2026-11-01",
+            [],
+            "acme since:2026-11-01",
+            ["ACME Corp — Renewal 2027", "ACME Corp — Upsell"],
+            id="status-after-time",
+        ),
+        pytest.param(
+            "failed acme müller",
+            [],
+            "failed müller",
+            ["Müller GmbH — Invoice 4711"],
+            id="text-word-dropped",
+        ),
+        pytest.param(
+            "wf:hubspott failed",
+            [
+                "No workflow is named `hubspott`. The closest: `hubspot-salesforce` "
+                "(HubSpot → Salesforce, Deals → Opportunities); `zendesk-jira` "
+                "(Zendesk → Jira, Tickets → Issues); `stripe-netsuite` "
+                "(Stripe → NetSuite, Payments → Invoices)."
+            ],
+            "wf:hubspot-salesforce failed",
+            ["ACME Corp — Renewal 2027"],
+            id="unknown-workflow",
+        ),
+        pytest.param(
+            'wf:"Stripe > Netsuit"',
+            [
+                "No workflow is named `Stripe &gt; Netsuit`. The closest: `stripe-netsuite` "
+                "(Stripe → NetSuite, Payments → Invoices); `zendesk-jira` "
+                "(Zendesk → Jira, Tickets → Issues); `hubspot-salesforce` "
+                "(HubSpot → Salesforce, Deals → Opportunities)."
+            ],
+            "wf:stripe-netsuite",
+            ["Müller GmbH — Invoice 4711"],
+            id="unknown-route",
+        ),
+        pytest.param(
+            "faild",
+            ["`faild` is read as text: did you mean `failed`?"],
+            "failed",
+            ["ACME Corp — Renewal 2027", "Müller GmbH — Invoice 4711"],
+            id="status-typo",
+        ),
+        pytest.param(
+            "Finshed tody",
+            [
+                "`Finshed` is read as text: did you mean `finished`?\n"
+                "`tody` is read as text: did you mean `today`?"
+            ],
+            "finished",
+            ["ACME Corp — Upsell"],
+            id="status-and-day-typos",
+        ),
+    ],
+)
+async def test_nothing_matched_says_so_and_suggests_the_nearest_query_that_finds_runs(
+    either_bot: Runsbot, text: str, says: list[str], suggestion: str, references: list[str]
+) -> None:
+    stored = await stored_rows(either_bot)
+    answer = await ask(either_bot, text)
+    assert answer.splitlines()[0] == f"No runs match `/runs {text}`.".replace(">", "&gt;")
+    for sentence in says:
+        assert sentence in answer
+    assert suggested(answer) == suggestion
+    assert answer.splitlines()[-1] == USAGE_LINE
+    await shows_runs(either_bot, suggestion, *references)
+    assert await stored_rows(either_bot) == stored
+
+
+async def test_when_no_run_is_stored_it_says_so(fake_slack: FakeSlack, database_url: str) -> None:
+    empty = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=False), fake_slack
+    )
+    try:
+        assert (await ask(empty, "failed wf:hubspot")).splitlines() == [
+            "No runs match `/runs failed wf:hubspot`.",
+            "No workflow is named `hubspot`. No workflow is registered yet.",
+            "No runs are stored yet: they show here once the engine reports them.",
+            USAGE_LINE,
+        ]
+    finally:
+        await empty.api.close()
+
+
+SQL = "'; DROP TABLE runs; --"
+
+
+@pytest.mark.parametrize(
+    ("text", "first_line"),
+    [
+        pytest.param(
+            SQL,
+            ":warning: The quote in `';` is never closed: end the phrase with a quote too.",
+            id="sql-unclosed-quote",
+        ),
+        pytest.param(
+            f"acme{SQL}", "No runs match `/runs acme'; DROP TABLE runs; --`.", id="sql-text"
+        ),
+        pytest.param(
+            f'wf:"x{SQL}"',
+            'No runs match `/runs wf:"x\'; DROP TABLE runs; --"`.',
+            id="sql-workflow",
+        ),
+        pytest.param(
+            "🔥💥 <!channel> & co",
+            "No runs match `/runs 🔥💥 &lt;!channel&gt; &amp; co`.",
+            id="emoji-and-mrkdwn",
+        ),
+        pytest.param("مرحبا بالعالم", "No runs match `/runs مرحبا بالعالم`.", id="right-to-left"),
+    ],
+)
+async def test_odd_inputs_are_only_text_and_change_nothing(
+    bot: Runsbot, text: str, first_line: str
+) -> None:
+    stored = await stored_rows(bot)
+    assert (await ask(bot, text)).splitlines()[0] == first_line
+    assert await stored_rows(bot) == stored
+
+
+async def test_emoji_and_right_to_left_words_find_their_runs(bot: Runsbot) -> None:
+    await shows_runs(bot, "🔥", "🔥 Outage ticket 88")
+    await shows_runs(bot, "שלום", "שלום עולם — הזמנה")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a" * 3000, id="one-word"),
+        pytest.param(" ".join(["zz"] * 1000)[:3000], id="many-words"),
+        pytest.param("wf:" + "hubspot" * 428, id="workflow"),
+        pytest.param("failed since:" + "x" * 2987, id="unreadable"),
+    ],
+)
+async def test_3000_characters_get_an_answer_within_block_kit_limits(
+    bot: Runsbot, text: str
+) -> None:
+    stored = await stored_rows(bot)
+    answer = await ask(bot, text)
+    first = answer.splitlines()[0]
+    assert first.startswith(("No runs match `/runs ", ":warning: `since:"))
+    assert first.endswith("…`.") or "…" in answer
+    assert len(answer) < 3000
+    assert await stored_rows(bot) == stored
+
+
+async def test_the_queries_asked_for_a_suggestion_are_bounded(bot: Runsbot) -> None:
+    text = " ".join(f"w{index}" for index in range(700))
+    flt = parse_filter(text, tz=UTC, now=datetime.now(UTC))
+    suggestion = await bot.store.suggest_query(text, flt, tz=UTC, now=datetime.now(UTC))
+    assert suggestion.tried <= MAX_TRIES
+    assert suggestion.query == ""
