@@ -15,6 +15,7 @@ from store.suggestions import Suggestion
 
 from .help import USAGE
 from .message import SlackMessage
+from .query_errors import describe
 from .text import escape_and_truncate, escape_mrkdwn, one_line, truncate
 
 __all__ = ["no_runs_matched", "unreadable_query"]
@@ -50,10 +51,6 @@ def _usage() -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=f"{USAGE} {MORE_HELP}")])
 
 
-def _sentence(error: FilterSyntaxError) -> str:
-    return str(error)
-
-
 def _pointer(text: str, spans: list[tuple[int, int]], position: int) -> str:
     """The command with the word at fault in bold, and a few words either side of it."""
     words = [text[start:end] for start, end in spans]
@@ -80,7 +77,7 @@ def unreadable_query(
     """/runs could not read `text`: the sentence saying why, the word at fault (`error.position`
     indexes `spans`, the words' places in `text`), the right form, and the usage. `meant` is
     what the word at fault was probably meant to be."""
-    sentence = escape_and_truncate(_sentence(error), SENTENCE_LIMIT)
+    sentence = escape_and_truncate(describe(error), SENTENCE_LIMIT)
     position = error.position
     if position is not None and 0 <= position < len(spans):
         where = f"In your command: {_pointer(text, spans, position)}"
