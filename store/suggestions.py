@@ -3,11 +3,12 @@
 The asker's own line is the material: its words are kept as typed (quotes and all) so that a
 suggestion is a command they can copy. A word that names no workflow is swapped for the
 closest workflow, and a text word one or two edits from a status or day word (`faild`) for
-that word. Then words are dropped, one at a time and then a kind at a time, in this order:
-time words (they narrow most often, and by accident), statuses, text, the run ID, the
-workflow. Each candidate is read again by parse_filter in the asker's zone at the same "now",
-and asked for one run; the first that finds one is the suggestion. At most MAX_TRIES are
-asked, the last of them always the bare `/runs` (every run).
+that word. Then words are dropped, one at a time (on lines of up to SINGLE_DROPS_UP_TO words)
+and then a kind at a time, in this order: time words (they narrow most often, and by
+accident), statuses, text, the run ID, the workflow. Each candidate is read again by
+parse_filter in the asker's zone at the same "now", and asked for one run; the first that
+finds one is the suggestion. At most MAX_TRIES are asked, the last of them always the bare
+`/runs` (every run).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ __all__ = [
 # Queries asked for one run each, the bare `/runs` included: a failure answers quickly. As
 # many lines are read at most, the same line or filter again included.
 MAX_TRIES = 12
+# Past this many words, one word less rarely finds runs, and each query with hundreds of words
+# costs a good part of a second: such lines lose a kind of words at a time.
+SINGLE_DROPS_UP_TO = 10
 # Workflows offered for a name that matches none.
 CLOSEST_WORKFLOWS = 3
 # Names are compared on this many characters: edit distance costs their product.
@@ -102,6 +106,11 @@ def _folded(text: str) -> str:
     return " ".join(_ARROW.sub(" → ", text).casefold().split())[:_COMPARED]
 
 
+def _near(wanted: str) -> int:
+    """How many edits still make a name close to `wanted`: a third of it, and at least two."""
+    return max(2, len(wanted) // 3)
+
+
 def _pairs(text: str) -> set[str]:
     return {text[index : index + 2] for index in range(len(text) - 1)} or {text}
 
@@ -109,8 +118,9 @@ def _pairs(text: str) -> set[str]:
 def closest_workflows(
     typed: str, workflows: Iterable[WorkflowRecord], count: int = CLOSEST_WORKFLOWS
 ) -> tuple[WorkflowRecord, ...]:
-    """The `count` workflows nearest to `typed`: those whose id, name or `Source → Destination`
-    contains it first, then by edit distance to the nearest of the three.
+    """Up to `count` workflows nearest to `typed`: those whose id, name or `Source →
+    Destination` contains it first, then by edit distance to the nearest of the three (or to
+    its start). Only the close ones when there are some.
 
     Edit distance costs about a millisecond a name in Python, so it only orders the
     SHORTLISTED workflows sharing the most letter pairs with `typed`.
@@ -130,12 +140,24 @@ def closest_workflows(
         return any(wanted in name for name in names), overlap
 
     def distance(entry: tuple[WorkflowRecord, list[str]]) -> tuple[bool, int, str]:
+        # People type the start of a name: `hubspott` is one edit from `hubspot-salesforce`'s.
         workflow, names = entry
         contained = any(wanted in name for name in names)
-        return not contained, min(_edit_distance(wanted, name) for name in names), workflow.id
+        edits = min(
+            min(_edit_distance(wanted, name), _edit_distance(wanted, name[: len(wanted)]))
+            for name in names
+        )
+        return not contained, edits, workflow.id  # apart (not contained), edits, tie-break
 
-    shortlist = heapq.nlargest(SHORTLISTED, named, key=shared)
-    return tuple(workflow for workflow, _ in sorted(shortlist, key=distance)[:count])
+    ranked = [
+        (distance(entry), entry[0]) for entry in heapq.nlargest(SHORTLISTED, named, key=shared)
+    ]
+    nearest = sorted(ranked, key=lambda item: item[0])[:count]
+    # Names far off are noise beside a near one, but better than nothing beside none.
+    near = [
+        workflow for (apart, edits, _), workflow in nearest if not apart or edits <= _near(wanted)
+    ]
+    return tuple(near or [workflow for _, workflow in nearest])
 
 
 def _close_to(word: str, choices: Iterable[str]) -> str | None:
@@ -181,10 +203,12 @@ def _kind(typed_word: str, *, tz: tzinfo, now: datetime) -> _Kind:
 
 
 def _wider(typed: list[str], kinds: list[_Kind]) -> Iterator[list[str]]:
-    """`typed` less one word, for each word in the order of its kind; then less every word of
-    a kind and of the kinds before it; then nothing at all."""
-    for dropped in sorted(range(len(typed)), key=lambda index: kinds[index]):
-        yield typed[:dropped] + typed[dropped + 1 :]
+    """`typed` less one word, for each word in the order of its kind (on a line of at most
+    SINGLE_DROPS_UP_TO words); then less every word of a kind and of the kinds before it; then
+    nothing at all."""
+    if len(typed) <= SINGLE_DROPS_UP_TO:
+        for dropped in sorted(range(len(typed)), key=lambda index: kinds[index]):
+            yield typed[:dropped] + typed[dropped + 1 :]
     for kind in sorted(set(kinds)):
         yield [word for word, its_kind in zip(typed, kinds, strict=True) if its_kind > kind]
     yield []

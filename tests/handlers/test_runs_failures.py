@@ -260,9 +260,7 @@ async def shows_runs(bot: Runsbot, text: str, *references: str) -> None:
             "wf:hubspott failed",
             [
                 "No workflow is named `hubspott`. The closest: `hubspot-salesforce` "
-                "(HubSpot → Salesforce, Deals → Opportunities); `zendesk-jira` "
-                "(Zendesk → Jira, Tickets → Issues); `stripe-netsuite` "
-                "(Stripe → NetSuite, Payments → Invoices)."
+                "(HubSpot → Salesforce, Deals → Opportunities)."
             ],
             "wf:hubspot-salesforce failed",
             ["ACME Corp — Renewal 2027"],
@@ -272,13 +270,24 @@ async def shows_runs(bot: Runsbot, text: str, *references: str) -> None:
             'wf:"Stripe > Netsuit"',
             [
                 "No workflow is named `Stripe &gt; Netsuit`. The closest: `stripe-netsuite` "
-                "(Stripe → NetSuite, Payments → Invoices); `zendesk-jira` "
-                "(Zendesk → Jira, Tickets → Issues); `hubspot-salesforce` "
-                "(HubSpot → Salesforce, Deals → Opportunities)."
+                "(Stripe → NetSuite, Payments → Invoices)."
             ],
             "wf:stripe-netsuite",
             ["Müller GmbH — Invoice 4711"],
             id="unknown-route",
+        ),
+        # Far from every name: all are offered, closest first.
+        pytest.param(
+            "wf:qwerty",
+            [
+                "No workflow is named `qwerty`. The closest: `hubspot-salesforce` "
+                "(HubSpot → Salesforce, Deals → Opportunities); `stripe-netsuite` "
+                "(Stripe → NetSuite, Payments → Invoices); `zendesk-jira` "
+                "(Zendesk → Jira, Tickets → Issues)."
+            ],
+            "wf:hubspot-salesforce",
+            ["ACME Corp — Upsell"],
+            id="far-workflow",
         ),
         pytest.param(
             "faild",
