@@ -77,7 +77,14 @@ def unreadable_query(
     """/runs could not read `text`: the sentence saying why, the word at fault (`error.position`
     indexes `spans`, the words' places in `text`), the right form, and the usage. `meant` is
     what the word at fault was probably meant to be."""
-    sentence = escape_and_truncate(describe(error), SENTENCE_LIMIT)
+    # The words typed are cut before the sentence is made, so that it still ends as written.
+    shortened = FilterSyntaxError(
+        error.problem,
+        position=error.position,
+        hint=error.hint,
+        **{key: truncate(value, WORD_LIMIT) for key, value in error.values.items()},
+    )
+    sentence = escape_and_truncate(describe(shortened), SENTENCE_LIMIT)
     position = error.position
     if position is not None and 0 <= position < len(spans):
         where = f"In your command: {_pointer(text, spans, position)}"
