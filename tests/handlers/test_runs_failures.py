@@ -9,6 +9,7 @@ the database run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -30,11 +31,12 @@ from tests.fake_slack import ALICE, OPS_CHANNEL, FakeSlack, rendered_text, wait_
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
 from tests.support.postgres import PostgresServer
 
-WORKFLOWS = [
-    ("hubspot-salesforce", "HubSpot", "Salesforce", "Deals → Opportunities"),
-    ("stripe-netsuite", "Stripe", "NetSuite", "Payments → Invoices"),
-    ("zendesk-jira", "Zendesk", "Jira", "Tickets → Issues"),
-]
+# id: (source, destination, name)
+WORKFLOWS = {
+    "hubspot-salesforce": ("HubSpot", "Salesforce", "Deals → Opportunities"),
+    "stripe-netsuite": ("Stripe", "NetSuite", "Payments → Invoices"),
+    "zendesk-jira": ("Zendesk", "Jira", "Tickets → Issues"),
+}
 # (workflow, reference, status, started_at): all days before any "today" the tests see.
 RUNS = [
     ("hubspot-salesforce", "ACME Corp — Renewal 2027", "failed", "2026-11-20T10:02:03Z"),
@@ -46,27 +48,22 @@ RUNS = [
 
 
 def _report(workflow_id: str, reference: str, status: str, started_at: str) -> dict[str, Any]:
-    source, destination = next((w[1], w[2]) for w in WORKFLOWS if w[0] == workflow_id)
-    name = next(w[3] for w in WORKFLOWS if w[0] == workflow_id)
-    report: dict[str, Any] = {
-        "workflow": {
-            "id": workflow_id,
-            "source": source,
-            "destination": destination,
-            "name": name,
-        },
-        "reference": reference,
-        "status": status,
-        "started_at": started_at,
-    }
+    source, destination, name = WORKFLOWS[workflow_id]
+    workflow = {"id": workflow_id, "source": source, "destination": destination, "name": name}
+    report = {"workflow": workflow, "reference": reference, "status": status}
     if status == "failed":
         report["error"] = {"message": "401 Unauthorized: token expired"}
-    return report
+    return {**report, "started_at": started_at}
 
 
-async def _started(slack: FakeSlack, database_url: str) -> Runsbot:
+async def _started(slack: FakeSlack, database_url: str, workdir: Path) -> Runsbot:
+    """runsbot holding RUNS. Module fixtures start before the autouse clean_environ: what it
+    does for a test is done here for the settings."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(Path(database_url.rsplit("/", 1)[-1]).parent)  # no stray .env file
+        for name in list(os.environ):
+            if name.startswith(("SLACK_", "RUNSBOT_")):
+                patch.delenv(name)
+        patch.chdir(workdir)
         settings = slack_settings(slack, database_url, socket_mode=False)
     bot = await start_runsbot(settings, slack)
     await bot.report_batch([_report(*run) for run in RUNS])
@@ -80,21 +77,25 @@ async def sqlite_bot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Runsbot]:
     """runsbot on a SQLite file holding RUNS, for the whole module."""
-    path = tmp_path_factory.mktemp("failures") / "runs.db"
-    shutil.copyfile(sqlite_template, path)
-    bot = await _started(fake_slack_server, f"sqlite+aiosqlite:///{path}")
+    workdir = tmp_path_factory.mktemp("failures")
+    shutil.copyfile(sqlite_template, workdir / "runs.db")
+    bot = await _started(fake_slack_server, f"sqlite+aiosqlite:///{workdir}/runs.db", workdir)
     yield bot
     await bot.api.close()
 
 
 @pytest.fixture(scope="module")
 async def postgres_bot(
-    fake_slack_server: FakeSlack, postgres: PostgresServer, postgres_template: str
+    fake_slack_server: FakeSlack,
+    postgres: PostgresServer,
+    postgres_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Runsbot]:
     """runsbot on a PostgreSQL database holding RUNS, for the whole module."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     postgres.psql(f"CREATE DATABASE {name} TEMPLATE {postgres_template} STRATEGY FILE_COPY")
-    bot = await _started(fake_slack_server, postgres.url_for(name))
+    workdir = tmp_path_factory.mktemp("failures")
+    bot = await _started(fake_slack_server, postgres.url_for(name), workdir)
     yield bot
     await bot.api.close()
 
