@@ -21,13 +21,21 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.blocks.help import USAGE
-from handlers.blocks.query_failures import MORE_HELP
+from handlers.blocks.query_failures import MORE_HELP, no_runs_matched
 from handlers.commands.failures import could_not_read
 from store.errors import FilterSyntaxError
 from store.filters import parse_filter
 from store.models import Run, Workflow
-from store.suggestions import MAX_TRIES
-from tests.fake_slack import ALICE, OPS_CHANNEL, FakeSlack, rendered_text, wait_until
+from store.records import WorkflowRecord
+from store.suggestions import MAX_TRIES, Suggestion
+from tests.fake_slack import (
+    ALICE,
+    OPS_CHANNEL,
+    FakeSlack,
+    check_message,
+    rendered_text,
+    wait_until,
+)
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
 from tests.support.postgres import PostgresServer
 
@@ -416,3 +424,30 @@ async def test_the_queries_asked_for_a_suggestion_are_bounded(bot: Runsbot) -> N
     suggestion = await bot.store.suggest_query(text, flt, tz=UTC, now=datetime.now(UTC))
     assert suggestion.tried <= MAX_TRIES
     assert suggestion.query == ""
+
+
+NASTY = [
+    "&" * 3000,
+    "`" * 3000,
+    "```" + "<!here>" * 400,
+    "e\u0301" * 1500,
+    "👩🏽‍🚒" * 600,
+    "\u202eשלום\u2066" * 500,
+]
+
+
+@pytest.mark.parametrize(
+    "word", NASTY, ids=["amp", "backtick", "fence", "combining", "zwj", "bidi"]
+)
+def test_failure_answers_stay_within_block_kit_limits_whatever_was_typed(word: str) -> None:
+    workflow = WorkflowRecord(
+        word, word, word, word, None, None, datetime.now(UTC), datetime.now(UTC)
+    )
+    suggestion = Suggestion(word, (workflow,) * 3, ((word, "failed"),) * 5, word, 1)
+    answers = [no_runs_matched(word, suggestion), no_runs_matched(f"wf:{word}", suggestion)]
+    for text in (f"since:{word}", f"wf:{word} status:{word}", f'"{word}'):
+        with pytest.raises(FilterSyntaxError) as caught:
+            parse_filter(text, tz=UTC, now=datetime.now(UTC))
+        answers.append(could_not_read(text, caught.value))
+    for answer in answers:
+        assert check_message(answer.to_dict()) == []
