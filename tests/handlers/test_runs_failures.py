@@ -331,6 +331,14 @@ async def test_nothing_matched_says_so_and_suggests_the_nearest_query_that_finds
     assert await stored_rows(either_bot) == stored
 
 
+async def test_the_wider_queries_are_read_in_the_askers_time_zone(bot: Runsbot) -> None:
+    # ACME's renewal started 2026-11-20 10:02 UTC: on the 20th in Berlin, the 21st at UTC+14.
+    kiritimati = bot.slack.add_user("U0KIRI001", "kiri", real_name="Kiri", tz="Pacific/Kiritimati")
+    text = "skipped acme on:2026-11-20"
+    assert suggested(await ask(bot, text, user_id=ALICE)) == "acme on:2026-11-20"
+    assert suggested(await ask(bot, text, user_id=kiritimati.id)) == "acme"
+
+
 async def test_when_no_run_is_stored_it_says_so(fake_slack: FakeSlack, database_url: str) -> None:
     empty = await start_runsbot(
         slack_settings(fake_slack, database_url, socket_mode=False), fake_slack
