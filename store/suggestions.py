@@ -189,8 +189,12 @@ def corrected_status_word(word: str) -> str | None:
 
 
 def _kind(typed_word: str, *, tz: tzinfo, now: datetime) -> _Kind:
-    """What one word, as typed (quotes and all), filters on."""
-    alone = parse_filter(typed_word, tz=tz, now=now)
+    """What one word, as typed (quotes and all), filters on; text if it cannot be read alone
+    (a word read within its line is read alone too: this only keeps a suggestion from failing)."""
+    try:
+        alone = parse_filter(typed_word, tz=tz, now=now)
+    except FilterSyntaxError:
+        return _Kind.TEXT
     if alone.since is not None or alone.until is not None:
         return _Kind.TIME
     if alone.statuses:
