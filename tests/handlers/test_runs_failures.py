@@ -27,7 +27,8 @@ from store.errors import FilterSyntaxError
 from store.filters import parse_filter
 from store.models import Run, Workflow
 from store.records import WorkflowRecord
-from store.suggestions import MAX_TRIES, Suggestion
+from store.suggestions import MAX_TRIES, Suggestion, corrected_status_word, word_spans
+from store.words import tokenize
 from tests.fake_slack import (
     ALICE,
     OPS_CHANNEL,
@@ -459,3 +460,42 @@ def test_failure_answers_stay_within_block_kit_limits_whatever_was_typed(word: s
         answers.append(could_not_read(text, caught.value))
     for answer in answers:
         assert check_message(answer.to_dict()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'failed  wf:"HubSpot → Salesforce"   "ACME Corp" ref:\'O"Brien\' x',
+        '“curly quotes” ‘single’ O\'Brien ref:"a b"c',
+        "\u00a0failed\u00a0today\u00a0",
+        'failed "never closed and more',
+    ],
+)
+def test_each_word_is_found_where_it_was_typed(text: str) -> None:
+    spans = word_spans(text)
+    try:
+        words = tokenize(text)
+    except FilterSyntaxError as error:
+        assert error.position == len(spans) - 1
+        assert text[slice(*spans[-1])] == '"never closed and more'
+        return
+    # Read again, each word as typed is the word tokenize read there.
+    assert [tokenize(text[start:end]) for start, end in spans] == [[word] for word in words]
+    assert [w.quoted for start, end in spans for w in tokenize(text[start:end])] == [
+        w.quoted for w in words
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("status:faild", "status:failed"),
+        ("Status:faild,skiped", "Status:failed,skipped"),
+        ("status:failed,runing", "status:failed,running"),
+        ("status:failed", None),  # nothing to correct
+        ("status:xyz", None),  # close to no status
+        ("wf:faild", None),
+    ],
+)
+def test_a_misspelt_status_is_corrected_to_the_closest(word: str, meant: str | None) -> None:
+    assert corrected_status_word(word) == meant
