@@ -4,14 +4,14 @@ session or transaction and calls one function that takes the session."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from store import alert_planning, deliveries, leases, queries, writes
+from store import alert_planning, deliveries, leases, queries, suggestions, writes
 from store.alert_planning import GroupingRules
 from store.database import SchemaUpgrade, create_engine, upgrade
 from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
@@ -132,6 +132,14 @@ class RunStore:
             return await queries.count_by_status(
                 session, since=since, until=until, workflow=workflow
             )
+
+    async def suggest_query(
+        self, text: str, flt: RunFilter, *, tz: tzinfo, now: datetime
+    ) -> suggestions.Suggestion:
+        """For a /runs line (read as `flt`) that matched nothing: the workflow or status it may
+        have meant, and the nearest query that matches runs (store/suggestions.py)."""
+        async with self._sessions() as session:
+            return await suggestions.suggest_query(session, text, flt, tz=tz, now=now)
 
     async def forget_report_events(self, *, older_than: timedelta) -> int:
         """Forget event_ids received longer ago than `older_than`; returns how many."""
