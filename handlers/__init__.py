@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import errors
+from handlers import commands, errors
 
 
 def register_all(app: AsyncApp) -> None:
     errors.register(app)
+    commands.register(app)

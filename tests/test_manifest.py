@@ -191,7 +191,7 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
     app: AsyncApp,
 ) -> None:
     grown = copy.deepcopy(manifest())
-    grown["features"]["slash_commands"] = [{"command": "/runs", "description": "Find runs"}]
+    grown["features"]["slash_commands"].append({"command": "/notes", "description": "Notes"})
     grown["features"]["shortcuts"] = [
         {"name": "Retrigger", "type": "message", "callback_id": Shortcut.RETRIGGER_MESSAGE.value},
         {"name": "Find runs", "type": "global", "callback_id": "find_runs"},
@@ -201,13 +201,13 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
     assert [
         body.get("command") or body.get("callback_id") or body["event"] for body in missing
     ] == [
-        "/runs",
+        "/notes",
         Shortcut.RETRIGGER_MESSAGE.value,
         "find_runs",
         {"type": "message", "channel_type": "channel"},
     ]
     for register in (
-        app.command("/runs"),
+        app.command("/notes"),
         app.shortcut(Shortcut.RETRIGGER_MESSAGE.value),
         app.shortcut("find_runs"),
         app.event("message"),
