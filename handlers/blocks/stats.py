@@ -16,6 +16,7 @@ from store.stats import FailingWorkflow, FailureSeries, RunStats
 from store.types import RunStatus
 
 from .message import SlackMessage
+from .query_errors import describe
 from .sections import mrkdwn, section, workflow_label
 from .text import escape_and_truncate, escape_mrkdwn, one_line, slack_date, status_emoji
 
@@ -71,7 +72,7 @@ def stats_message(stats: RunStats) -> SlackMessage:
 def stats_not_read(text: str, error: FilterSyntaxError) -> SlackMessage:
     """What was wrong with the WHEN of `/runs stats WHEN`, and how to write it."""
     typed = escape_and_truncate(one_line(text), _TYPED)
-    sentence = escape_mrkdwn(error.message)
+    sentence = escape_mrkdwn(describe(error))
     example = f" For example `/runs stats {escape_mrkdwn(error.hint)}`." if error.hint else ""
     return SlackMessage(
         f"Could not read /runs stats {typed}: {sentence}",

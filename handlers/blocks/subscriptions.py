@@ -19,6 +19,7 @@ from store.subscriptions import (
 )
 
 from .message import SlackMessage
+from .query_errors import describe
 from .sections import mrkdwn, section, workflow_label
 from .text import escape_and_truncate, escape_mrkdwn, one_line, slack_date
 
@@ -126,7 +127,7 @@ def cannot_post_here(access: ChannelAccess, typed: str) -> SlackMessage:
 def subscription_not_read(command: str, text: str, error: FilterSyntaxError) -> SlackMessage:
     """What was wrong with the words after `/runs subscribe` or `unsubscribe`."""
     typed = escape_and_truncate(one_line(f"/runs {command} {text}"), _TYPED)
-    return _message(f"Could not read `{typed}`: {escape_mrkdwn(error.message)}", SUBSCRIBE_USAGE)
+    return _message(f"Could not read `{typed}`: {escape_mrkdwn(describe(error))}", SUBSCRIBE_USAGE)
 
 
 def _cannot_post_sentence(access: ChannelAccess) -> str:
