@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from handlers.blocks.stats import STATS_USAGE, sparkline
+from store.stats import bar_length
 from tests.fake_slack import FakeSlack, rendered_text
 from tests.handlers.commands import ask, read
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
@@ -224,3 +225,28 @@ def test_sparkline_scales_to_the_largest_count() -> None:
     assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
     assert sparkline([0, 0]) == "▁▁"
     assert sparkline([1, 1000]) == "▂█"  # one failure is never drawn as none
+
+
+@pytest.mark.parametrize(
+    ("length", "bar"),
+    [
+        (timedelta(minutes=30), HOUR),
+        (24 * HOUR, HOUR),
+        (49 * HOUR, HOUR),  # yesterday and today across a DST change
+        (3 * DAY, DAY),
+        (62 * DAY, DAY),
+        (90 * DAY, 2 * DAY),
+        (365 * DAY, 6 * DAY),
+    ],
+)
+def test_hours_up_to_about_two_days_then_days_and_never_more_than_62_bars(
+    length: timedelta, bar: timedelta
+) -> None:
+    assert bar_length(length) == bar
+    assert -(-length // bar) <= 62
+
+
+async def test_half_an_hour_is_one_bar(bot: Runsbot) -> None:
+    text = await read(bot, "stats 45m")
+    assert "*Failures per hour*\n`█`" in text  # the 6 failures of wf-a, half an hour ago
+    assert "against the 45 minutes before" in text
