@@ -66,6 +66,12 @@ def subscribed(change: SubscriptionChange) -> SlackMessage:
     record = change.subscription
     assert record is not None
     what = _scope(record.workflow)
+    if change.changed and record.workflow is not None and _every_workflow(change.remaining):
+        return _message(
+            f"✅ This channel now subscribes to {what} by itself: it already got its failure "
+            "alerts through its subscription to every workflow, and keeps them after "
+            "`/runs unsubscribe`."
+        )
     if change.changed:
         return _message(f"✅ This channel now gets the failure alerts of {what}.", ROUTING_NOTE)
     return _message(
@@ -78,8 +84,14 @@ def unsubscribed(change: SubscriptionChange) -> SlackMessage:
     """What `/runs unsubscribe` did, and what the channel still gets."""
     if (problem := _lookup_problem(change.lookup, "unsubscribe")) is not None:
         return problem
-    if change.subscription is not None:
-        first = f"This channel no longer gets the failure alerts of {_scope(change.subscription.workflow)}."
+    removed = change.subscription
+    if removed is not None and removed.workflow is not None and _every_workflow(change.remaining):
+        first = (
+            f"This channel no longer subscribes to {_scope(removed.workflow)} by itself, but "
+            "still gets its failure alerts: it subscribes to every workflow."
+        )
+    elif removed is not None:
+        first = f"This channel no longer gets the failure alerts of {_scope(removed.workflow)}."
     else:
         workflow = change.lookup.workflow if change.lookup is not None else None
         first = f"This channel was not subscribed to {_scope(workflow)}: nothing to stop."
@@ -171,6 +183,10 @@ def _choices(workflows: Sequence[WorkflowRecord]) -> str:
     listed = "; ".join(workflow_label(w) for w in workflows[:_MAX_CHOICES])
     more = len(workflows) - _MAX_CHOICES
     return listed + (f" and {more:,} more" if more > 0 else "")
+
+
+def _every_workflow(records: Sequence[SubscriptionRecord]) -> bool:
+    return any(record.workflow is None for record in records)
 
 
 def _scope(workflow: WorkflowRecord | None) -> str:

@@ -99,7 +99,6 @@ async def test_after_subscribe_a_failure_is_alerted_in_that_channel_and_after_un
     assert await subscriptions_stored(bot) == []
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_workflow_is_named_as_wf_names_one_and_subscribing_twice_is_one_subscription(
     bot: Runsbot,
 ) -> None:
@@ -130,13 +129,23 @@ async def test_every_workflow_with_no_argument_and_unsubscribing_it_keeps_single
         "✅ This channel now gets the failure alerts of *every workflow*."
     )
     assert "already gets the failure alerts of *every workflow*" in await read(bot, "subscribe")
-    await read(bot, "subscribe stripe-quickbooks")
+    assert (await read(bot, "subscribe stripe-quickbooks")).startswith(
+        "✅ This channel now subscribes to *Stripe → QuickBooks* · Payments "
+        "(`stripe-quickbooks`) by itself: it already got its failure alerts"
+    )
     assert await subscriptions_stored(bot) == [
         (OPS_CHANNEL, None),
         (OPS_CHANNEL, "stripe-quickbooks"),
     ]
     await bot.report(**failure("run_any", SHOPIFY))
     await wait_until(lambda: "run_any" in alerted(bot.slack, OPS_CHANNEL), timeout=10)
+    assert await read(bot, "unsubscribe stripe-quickbooks") == (
+        "This channel no longer subscribes to *Stripe → QuickBooks* · Payments "
+        "(`stripe-quickbooks`) by itself, but still gets its failure alerts: it subscribes to "
+        "every workflow.\nIt still gets the failure alerts of:\n"
+        + (await read(bot, "subscriptions")).splitlines()[1]
+    )
+    await read(bot, "subscribe stripe-quickbooks")
 
     text = await read(bot, "unsubscribe")
     assert text.splitlines() == [
