@@ -5,12 +5,21 @@ post in the channel."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from handlers.blocks.subscriptions import ChannelAccess, channel_subscriptions, subscribed
 from store.models import Subscription
+from store.records import WorkflowRecord
+from store.subscriptions import (
+    ChannelAlerts,
+    SubscriptionChange,
+    SubscriptionRecord,
+    WorkflowLookup,
+)
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     BOB,
@@ -19,6 +28,8 @@ from tests.fake_slack import (
     PRIVATE_CHANNEL,
     Error,
     FakeSlack,
+    check_message,
+    rendered_text,
     wait_until,
 )
 from tests.handlers.commands import read
@@ -302,3 +313,33 @@ async def test_subscribe_in_socket_mode(fake_slack: FakeSlack, database_url: str
         assert await subscriptions_stored(bot) == [(OPS_CHANNEL, "hubspot-salesforce")]
     finally:
         await bot.api.close()
+
+
+def longest_workflow(n: int) -> WorkflowRecord:
+    moment = datetime(2026, 11, 20, tzinfo=UTC)
+    return WorkflowRecord(
+        id=f"{n:03d}-" + "&" * 60,
+        source="<ש>" * 85,
+        destination="Ω&" * 127 + "!",
+        name="@here " + "ñ" * 249,
+        trigger_url=None,
+        alert_channel=OPS_CHANNEL,
+        created_at=moment,
+        updated_at=moment,
+    )
+
+
+def test_a_channel_with_hundreds_of_the_longest_subscriptions_fits_in_one_message() -> None:
+    workflows = [longest_workflow(n) for n in range(400)]
+    records = tuple(
+        SubscriptionRecord(OPS_CHANNEL, w, "U0ALICE01", w.created_at) for w in workflows
+    )
+    alerts = ChannelAlerts(OPS_CHANNEL, records, True, tuple(workflows))
+    message = channel_subscriptions(alerts, ChannelAccess.NOT_MEMBER)
+    assert check_message(message.to_dict()) == []
+    text = rendered_text(message.to_dict())
+    assert "…and 250 more." in text and "and 395 more" in text
+    assert "<ש>" not in text and "&lt;ש&gt;" in text
+    lookup = WorkflowLookup("x", tuple(workflows))
+    ambiguous = subscribed(SubscriptionChange(OPS_CHANNEL, lookup, None, False, records))
+    assert check_message(ambiguous.to_dict()) == []
