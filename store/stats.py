@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -31,6 +31,7 @@ DAY = timedelta(days=1)
 # them, then as many days a bar as keep the bars within MAX_BARS.
 HOURLY_UP_TO = timedelta(hours=50)
 MAX_BARS = 62
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ async def _failing_most(
     times = {
         "failures_since": since,
         "failures_until": until,
-        "failures_before_since": since - length,
+        "failures_before_since": _earlier(since, length),
         "failures_before_until": since - TICK,
     }
     rows = (await session.execute(_failing_most_statement(top), times)).all()
@@ -155,6 +156,14 @@ async def _failing_most(
         FailingWorkflow(workflows[row.workflow_id], row.failures, row.failures_before)
         for row in rows
     )
+
+
+def _earlier(moment: datetime, length: timedelta) -> datetime:
+    """`length` before `moment`, or the first moment of the year 1 if that is earlier."""
+    try:
+        return moment - length
+    except OverflowError:
+        return EARLIEST
 
 
 async def _failure_series(session: AsyncSession, since: datetime, until: datetime) -> FailureSeries:

@@ -250,3 +250,10 @@ async def test_half_an_hour_is_one_bar(bot: Runsbot) -> None:
     text = await read(bot, "stats 45m")
     assert "*Failures per hour*\n`█`" in text  # the 6 failures of wf-a, half an hour ago
     assert "against the 45 minutes before" in text
+
+
+async def test_a_period_from_the_year_1_is_counted_not_an_error(bot: Runsbot) -> None:
+    """The period before it would start before the year 1: it starts at the year 1."""
+    text = await read(bot, "stats since:0001-01-02")
+    assert "*Failing most*, against the " in text
+    assert "Failed: *45*" in text  # 21 in the last day, 18 in the day before, 6 long ago
