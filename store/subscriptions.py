@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 CLOSEST = 3
+_LONGEST_NAME = 520
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def _fold(text: str) -> str:
 def _likeness(typed: str, workflow: WorkflowRecord) -> float:
     """How close `typed` is to any name of `workflow`, from 0 to 1; a part of a name counts
     as close as the whole (people type `hubspot` for `hubspot-salesforce`)."""
-    wanted = _fold(typed)
+    # No name is longer than 520 characters (255 each side of the arrow): a longer text cannot
+    # be nearer, and comparing all of it would cost quadratic time.
+    wanted = _fold(typed)[:_LONGEST_NAME]
     names = [workflow.id, workflow.name or "", workflow.route]
     return max(
         1.0

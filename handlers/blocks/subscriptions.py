@@ -21,7 +21,7 @@ from store.subscriptions import (
 from .message import SlackMessage
 from .query_errors import describe
 from .sections import mrkdwn, section, workflow_label
-from .text import escape_and_truncate, escape_mrkdwn, one_line, slack_date
+from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date
 
 __all__ = [
     "SUBSCRIBE_USAGE",
@@ -159,7 +159,7 @@ def _lookup_problem(lookup: WorkflowLookup | None, command: str) -> SlackMessage
     """The answer when the typed workflow named none or several; None when it named one."""
     if lookup is None or lookup.workflow is not None:
         return None
-    typed = escape_and_truncate(one_line(lookup.typed), _TYPED)
+    typed = isolate(escape_and_truncate(one_line(lookup.typed), _TYPED))
     if lookup.matches:
         choices = _choices(lookup.matches)
         example = escape_mrkdwn(lookup.matches[0].id)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.blocks.subscriptions import ChannelAccess, channel_subscriptions, subscribed
+from handlers.blocks.text import isolate
 from store.models import Subscription
 from store.records import WorkflowRecord
 from store.subscriptions import (
@@ -188,11 +189,13 @@ async def test_an_unknown_workflow_offers_the_closest_names_and_subscribes_nothi
 ) -> None:
     text = await read(bot, "subscribe hubspot-salesfroce")
     assert text.startswith(
-        f"No workflow is called `hubspot-salesfroce`. The closest: {HUBSPOT_LABEL}; "
+        f"No workflow is called `{isolate('hubspot-salesfroce')}`. The closest: {HUBSPOT_LABEL}; "
     )
     assert USAGE in text
     text = await read(bot, "unsubscribe stripe")
-    assert text.startswith("No workflow is called `stripe`. The closest: *Stripe → QuickBooks*")
+    assert text.startswith(
+        f"No workflow is called `{isolate('stripe')}`. The closest: *Stripe → QuickBooks*"
+    )
     assert await subscriptions_stored(bot) == []
 
 
@@ -202,7 +205,9 @@ async def test_a_name_that_several_workflows_share_lists_them_and_subscribes_not
 ) -> None:
     await register(bot, {**SHOPIFY, "name": "Payments"})
     text = await read(bot, "subscribe payments")
-    assert text.startswith("`payments` names 2 workflows: *Shopify → NetSuite* · Payments")
+    assert text.startswith(
+        f"`{isolate('payments')}` names 2 workflows: *Shopify → NetSuite* · Payments"
+    )
     assert "Name one by its id, like `/runs subscribe shopify-netsuite`." in text
     assert await subscriptions_stored(bot) == []
 
@@ -343,3 +348,17 @@ def test_a_channel_with_hundreds_of_the_longest_subscriptions_fits_in_one_messag
     lookup = WorkflowLookup("x", tuple(workflows))
     ambiguous = subscribed(SubscriptionChange(OPS_CHANNEL, lookup, None, False, records))
     assert check_message(ambiguous.to_dict()) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "typed",
+    ["x OR 1=1; DROP TABLE subscriptions; --", "🔥🚒", "מיזוג → ספקים", "ACME " * 600],
+)
+async def test_sql_emoji_right_to_left_and_3000_characters_are_just_a_name(
+    bot: Runsbot, typed: str
+) -> None:
+    text = await read(bot, f"subscribe {typed}")
+    assert text.startswith("No workflow is called `")
+    assert "The closest: " in text
+    assert await subscriptions_stored(bot) == []
