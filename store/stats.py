@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal_column, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Run, Workflow
@@ -105,22 +113,27 @@ def _failed_between(start: str, end: str) -> Select[int]:
 @cache
 def _failing_most_statement(top: int) -> Select[Any]:
     # One index range per workflow and period (correlated): as cheap as a GROUP BY with 10
-    # workflows, and unlike one it never reads a run row for the workflow ID.
-    per_workflow = select(
-        Workflow.id.label("workflow_id"),
-        *(
-            _failed_between(f"{label}_since", f"{label}_until")
-            .where(Run.workflow_id == Workflow.id)
-            .scalar_subquery()
-            .label(label)
-            for label in ("failures", "failures_before")
-        ),
-    ).subquery()
-    # Ordered by the select's own column: filtering on it in SQL would count it twice.
-    return (
-        select(per_workflow)
-        .order_by(per_workflow.c.failures.desc(), per_workflow.c.workflow_id)
+    # workflows, and unlike one it never reads a run row for the workflow ID. The period
+    # before is counted for the `top` workflows only, outside the LIMIT.
+    failures = (
+        _failed_between("since", "until")
+        .where(Run.workflow_id == Workflow.id)
+        .scalar_subquery()
+        .label("failures")
+    )
+    failing = (
+        select(Workflow.id.label("workflow_id"), failures)
+        .order_by(failures.desc(), Workflow.id)
         .limit(top)
+        .subquery()
+    )
+    before = (
+        _failed_between("before_since", "before_until")
+        .where(Run.workflow_id == failing.c.workflow_id)
+        .scalar_subquery()
+    )
+    return select(failing, before.label("failures_before")).order_by(
+        failing.c.failures.desc(), failing.c.workflow_id
     )
 
 
@@ -142,10 +155,10 @@ async def _failing_most(
 ) -> tuple[FailingWorkflow, ...]:
     length = until - since + TICK
     times = {
-        "failures_since": since,
-        "failures_until": until,
-        "failures_before_since": _earlier(since, length),
-        "failures_before_until": since - TICK,
+        "since": since,
+        "until": until,
+        "before_since": _earlier(since, length),
+        "before_until": since - TICK,
     }
     rows = (await session.execute(_failing_most_statement(top), times)).all()
     rows = [row for row in rows if row.failures > 0]
