@@ -108,13 +108,13 @@ def _failed_between(start: str, end: str) -> Select[int]:
     )
 
 
-# The statements are built once and bound to each period's times: building a 62-arm UNION
-# cost more than running it (about 1 ms of Python per arm).
+# The statements are built once and bound to each period's times: building the UNION of the
+# bars anew took SQLAlchemy longer than SQLite took to run it.
 @cache
 def _failing_most_statement(top: int) -> Select[Any]:
-    # One index range per workflow and period (correlated): as cheap as a GROUP BY with 10
-    # workflows, and unlike one it never reads a run row for the workflow ID. The period
-    # before is counted for the `top` workflows only, outside the LIMIT.
+    # One index range per workflow (correlated), so no run row is read for its workflow ID as
+    # a GROUP BY over (status, started_at) would. The period before is counted outside the
+    # LIMIT, for the `top` workflows only.
     failures = (
         _failed_between("since", "until")
         .where(Run.workflow_id == Workflow.id)
