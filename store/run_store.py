@@ -11,7 +11,16 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from store import alert_planning, deliveries, leases, queries, suggestions, writes
+from store import (
+    alert_planning,
+    deliveries,
+    leases,
+    queries,
+    stats,
+    subscriptions,
+    suggestions,
+    writes,
+)
 from store.alert_planning import GroupingRules
 from store.database import SchemaUpgrade, create_engine, upgrade
 from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
@@ -27,6 +36,8 @@ from store.records import (
     WorkflowSpec,
 )
 from store.reports import RunReport
+from store.stats import RunStats
+from store.subscriptions import ChannelAlerts, SubscriptionChange
 from store.types import RunStatus
 
 
@@ -49,6 +60,7 @@ class RunStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._clock = clock
         self._on_alerts_queued = on_alerts_queued
+        self._default_alert_channel = alert_routing.default_channel if alert_routing else None
         self._reports = GroupCommit(self._sessions, clock, alert_routing, on_alerts_queued)
 
     @classmethod
@@ -186,6 +198,36 @@ class RunStore:
         """Every registered workflow, by ID."""
         async with self._sessions() as session:
             return list((await queries.all_workflows(session)).values())
+
+    # /runs stats and subscriptions ---------------------------------------
+
+    async def run_stats(self, *, since: datetime, until: datetime) -> RunStats:
+        """Counts per status, the workflows failing most and the failures per hour or day
+        of runs started in [since, until] (aware UTC)."""
+        async with self._sessions() as session:
+            return await stats.run_stats(session, since=since, until=until)
+
+    async def subscribe(
+        self, channel_id: str, workflow: str | None, *, created_by: str
+    ) -> SubscriptionChange:
+        """Send the failure alerts of `workflow` (as /runs names one; None: of every
+        workflow) to the channel; idempotent. An unknown or ambiguous name changes nothing."""
+        async with self._sessions.begin() as session:
+            return await subscriptions.subscribe(
+                session, channel_id, workflow, created_by=created_by, now=self._clock()
+            )
+
+    async def unsubscribe(self, channel_id: str, workflow: str | None) -> SubscriptionChange:
+        """Stop what `subscribe(channel_id, workflow)` started; nothing to stop is no error."""
+        async with self._sessions.begin() as session:
+            return await subscriptions.unsubscribe(session, channel_id, workflow)
+
+    async def channel_alerts(self, channel_id: str) -> ChannelAlerts:
+        """The channel's subscriptions, and whether it gets alerts as a fallback channel."""
+        async with self._sessions() as session:
+            return await subscriptions.channel_alerts(
+                session, channel_id, default_channel=self._default_alert_channel
+            )
 
     # The alert outbox (for the dispatcher) ---------------------------------
 

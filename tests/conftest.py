@@ -67,11 +67,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A fresh, migrated database: a SQLite file, or a database on the real PostgreSQL server."""
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def fresh_database_url(request: pytest.FixtureRequest, folder: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database of the kind `request.param` names: a SQLite file in
+    `folder`, or a database on the real PostgreSQL server."""
     if request.param == "sqlite":
-        path = tmp_path / "runs.db"
+        path = folder / "runs.db"
         shutil.copyfile(sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
     server: PostgresServer = request.getfixturevalue("postgres")
@@ -80,6 +83,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     # FILE_COPY: about half the time of the default WAL_LOG for a small template (PG 15).
     server.psql(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
     return server.url_for(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database: a SQLite file, or a database on the real PostgreSQL server."""
+    return fresh_database_url(request, tmp_path, sqlite_template)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> str:
+    """One database of each kind for a whole module: for tests that only read it."""
+    return fresh_database_url(request, tmp_path_factory.mktemp("module"), sqlite_template)
 
 
 @pytest.fixture

@@ -19,6 +19,12 @@ from handlers.blocks.runs_page import read_in_utc
 from handlers.commands import pages, runs
 from handlers.commands.reply import reply
 from handlers.commands.request import CommandRequest, TimeZones
+from handlers.commands.stats import answer_stats
+from handlers.commands.subscriptions import (
+    answer_subscribe,
+    answer_subscriptions,
+    answer_unsubscribe,
+)
 from handlers.ids import Action, Command
 from store.run_store import RunStore
 
@@ -28,6 +34,10 @@ Answer = Callable[[CommandRequest, RunStore, AsyncWebClient], Awaitable[SlackMes
 # `/runs "show"` (quoted) looks for the text show.
 SUBCOMMANDS: dict[str, Answer] = {
     "show": runs.answer_show,
+    "stats": answer_stats,
+    "subscribe": answer_subscribe,
+    "unsubscribe": answer_unsubscribe,
+    "subscriptions": answer_subscriptions,
 }
 # The help lists this table's words as they are when it is asked (a live view of the keys).
 SUBCOMMANDS["help"] = partial(runs.answer_help, subcommands=SUBCOMMANDS.keys())
