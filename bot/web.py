@@ -104,7 +104,9 @@ def create_web_app(
     if settings.slack_mode is not SlackMode.OFF:
         bolt = create_slack_app(settings, store, create_slack_client(settings, health), clock=clock)
         if settings.slack_mode is SlackMode.HTTP:
-            app.router.add_post("/slack/events", slack_events_handler(bolt))
+            assert settings.slack_signing_secret is not None
+            secret = settings.slack_signing_secret.get_secret_value()
+            app.router.add_post("/slack/events", slack_events_handler(bolt, secret))
         app[SLACK_CONNECTION] = SlackConnection(settings, bolt, health)
         dispatcher = AlertDispatcher(
             store,
