@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from bot.logs import RedactSecrets
+from tests.fake_slack import ALICE, OPS_CHANNEL, wait_until
 from tests.fake_slack.driver import sign
+from tests.fake_slack.waiting import holds_for
 from tests.handlers.conftest import Runsbot
 
 # What a slash command carries that acts on Slack's behalf.
@@ -51,3 +53,27 @@ async def test_a_stale_request_is_refused_and_logged_without_its_credentials(
         message = record.getMessage()
         for secret in (VERIFICATION_TOKEN, RESPONSE_URL, "lmno5678PQRS", TRIGGER_ID):
             assert secret not in message
+
+
+async def test_a_command_signed_with_another_secret_is_refused_and_not_run(
+    runsbot: Runsbot,
+) -> None:
+    # A signed command is acked before Bolt runs it (bot/slack_app.py): that must not let a
+    # forged one through.
+    response_url = runsbot.slack.issue_response_url(channel_id=OPS_CHANNEL, user_id=ALICE)
+    body = urlencode({"command": "/runs", "text": "help", "response_url": response_url})
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign("another-secret", timestamp, body),
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.post(runsbot.events_url, data=body, headers=headers) as response:
+            assert response.status == 401
+        headers["X-Slack-Signature"] = sign(runsbot.slack.signing_secret, timestamp, body)
+        async with session.post(runsbot.events_url, data=body, headers=headers) as response:
+            assert response.status == 200
+    # Only the rightly signed one is answered.
+    await wait_until(lambda: runsbot.slack.calls_to("response_url"))
+    await holds_for(0.3, lambda: len(runsbot.slack.calls_to("response_url")) == 1)
