@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.api_json import detail_json, full_workflow_json, note_json, reported_run_json, summary_json
+from bot.api_json import detail_json, full_workflow_json, note_json, page_json, reported_run_json
 from bot.api_requests import (
     ID_RULE,
     ApiError,
@@ -168,13 +168,7 @@ async def list_runs(request: web.Request) -> web.Response:
         page = await request.app[STORE].list_runs(flt)
     except InvalidCursor as error:
         raise ApiError(422, f"cursor: {error}: start again without it", "cursor") from None
-    return json_response(
-        {
-            "runs": [summary_json(run) for run in page.runs],
-            "next_cursor": page.next_cursor,
-            "total": page.total,
-        }
-    )
+    return json_response(page_json(page))
 
 
 def _run_id(request: web.Request) -> str:

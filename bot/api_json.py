@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from store.records import NoteRecord, ReportOutcome, RunDetail, RunSummary, WorkflowRecord
+from store.records import (
+    NoteRecord,
+    ReportOutcome,
+    RunDetail,
+    RunPage,
+    RunSummary,
+    WorkflowRecord,
+)
 from store.reports import RunState
 
 
@@ -59,6 +66,18 @@ def summary_json(run: RunSummary) -> dict[str, Any]:
         "created_at": iso(run.created_at),
         "retry_of": run.retry_of,
         "note_count": run.note_count,
+    }
+
+
+def page_json(page: RunPage) -> dict[str, Any]:
+    """`GET /api/v1/runs`: CONTRACT.md section 3 names these four keys. The page's
+    previous_cursor is not among them: the engine's side pages forward only (a client that
+    wants to go back keeps the cursors it followed)."""
+    return {
+        "runs": [summary_json(run) for run in page.runs],
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+        "total_exact": page.total_exact,
     }
 
 

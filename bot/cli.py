@@ -282,7 +282,9 @@ def format_page(page: RunPage, zone: tzinfo) -> str:
         for row in (header, *rows)
     ]
     lines.append(f"times in {zone}")
-    lines.append(f"{len(page.runs)} of {page.total} runs")
+    # A total that stopped counting reads as a lower bound, the way search engines show it.
+    total = f"{page.total:,}" if page.total_exact else f"{page.total:,}+"
+    lines.append(f"{len(page.runs)} of {total} runs")
     if page.next_cursor:
         lines.append(f"next page: --cursor {page.next_cursor}")
     return "\n".join(lines)

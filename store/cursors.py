@@ -1,7 +1,9 @@
-"""Cursors of the run pages: where the next page starts, and which search it belongs to.
+"""Cursors of the run pages: where the next (or previous) page starts, and which search
+it belongs to.
 
 A cursor is opaque to clients (URL-safe base64 of a small JSON object); it carries the
-first page's total and time window, so paging is stable while new runs arrive.
+first page's total, its exactness and its time window, so paging is stable while new runs
+arrive.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from store.filters import RunFilter
 class Cursor:
     """Where the next page starts, and what the first page was.
 
+    The page starts just past (`started_at`, `run_id`): older runs, or with `backward`, the
+    newer runs just before it (the previous page).
+
     A cursor only continues the search that made it. `search` fingerprints that search's
     statuses, workflow, reference, run ID and text, and its times as the words that set them
     (`last:7d`, `today`; the instants when no words did, as in the API). The time window the
@@ -36,6 +41,8 @@ class Cursor:
     search: str
     since: datetime | None
     until: datetime | None
+    total_exact: bool = True
+    backward: bool = False
 
 
 def search_fingerprint(flt: RunFilter) -> str:
@@ -68,6 +75,8 @@ def encode_cursor(cursor: Cursor) -> str:
             "q": cursor.search,
             "s": since,
             "u": until,
+            "x": cursor.total_exact,
+            "b": cursor.backward,
         }
     )
     return base64.urlsafe_b64encode(body).decode().rstrip("=")
@@ -85,6 +94,9 @@ def decode_cursor(text: str) -> Cursor:
             search=str(body["q"]),
             since=since,
             until=until,
+            # Cursors given out before these two existed go forward under an exact total.
+            total_exact=bool(body.get("x", True)),
+            backward=bool(body.get("b", False)),
         )
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidCursor("is not one this server gave out") from None

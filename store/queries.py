@@ -17,10 +17,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     ScalarSelect,
     Select,
+    asc,
+    desc,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
     union_all,
@@ -32,6 +36,7 @@ from store.errors import InvalidCursor
 from store.filters import RunFilter
 from store.models import Note, Run, Workflow
 from store.records import (
+    TOTAL_CAP,
     RunDetail,
     RunPage,
     RunSummary,
@@ -146,14 +151,18 @@ def _page_select(
     conditions: list[ColumnElement[bool]],
     limit: int,
     total: ScalarSelect[Any] | None = None,
+    *,
+    oldest_first: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The page with each run's workflow and note count, in one statement; with `total`, each
-    row also carries that count (a constant subquery: evaluated once).
+    row also carries that count (a constant subquery: evaluated once). `oldest_first` walks
+    the page order backwards, for the page before a cursor.
 
     The workflow is a LEFT JOIN so that the runs stay the outer loop, in the page order's index.
     """
     extra = [total.label("total")] if total is not None else []
-    order = (Run.started_at.desc(), Run.id.desc())
+    direction = asc if oldest_first else desc
+    order = (direction(Run.started_at), direction(Run.id))
     if len(arms) == 1:
         notes = select(func.count()).where(Note.run_id == Run.id).scalar_subquery()
         return (
@@ -172,7 +181,7 @@ def _page_select(
     return (
         select(union, *WORKFLOW_COLUMNS, notes.label("note_count"), *extra)
         .select_from(union.outerjoin(Workflow, Workflow.id == union.c.workflow_id))
-        .order_by(union.c.started_at.desc(), union.c.id.desc())
+        .order_by(direction(union.c.started_at), direction(union.c.id))
         .limit(limit)
     )
 
@@ -197,13 +206,16 @@ def _count_select(
     arms: list[list[ColumnElement[bool]]],
     conditions: list[ColumnElement[bool]],
 ) -> Select[*tuple[Any, ...]]:
-    counts = [
-        select(func.count().label("n")).select_from(Run).where(*arm, *conditions) for arm in arms
+    """How many runs match, counting no further than TOTAL_CAP + 1 (the first matches of each
+    arm in turn): an exact count would walk every match, 86 % of all runs for `finished`."""
+    matching: list[Select[Any]] = [
+        select(literal_column("1")).select_from(Run).where(*arm, *conditions) for arm in arms
     ]
-    if len(counts) == 1:
-        return counts[0]
-    union = union_all(*counts).subquery()
-    return select(func.coalesce(func.sum(union.c.n), 0))
+    compound: Select[Any] | CompoundSelect[Any] = (
+        matching[0] if len(matching) == 1 else union_all(*matching)
+    )
+    first = compound.limit(TOTAL_CAP + 1).subquery()
+    return select(func.count()).select_from(first)
 
 
 def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
@@ -228,15 +240,17 @@ def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
 async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
     """One page of runs matching `flt`, newest first, with the total that matched.
 
-    The total is counted for the first page and carried in the cursor after it, with the
-    first page's time window (see Cursor). Raises InvalidCursor for a cursor of another search.
+    The total is counted for the first page (exactly up to TOTAL_CAP) and carried in the
+    cursors after it, with the first page's time window (see Cursor). A backward cursor gives
+    the page before its own: the runs just newer, found oldest first and turned round.
+    Raises InvalidCursor for a cursor of another search.
     """
-    after: Cursor | None = None
+    at: Cursor | None = None
     if flt.cursor is not None:
-        after = decode_cursor(flt.cursor)
-        if after.search != search_fingerprint(flt):
+        at = decode_cursor(flt.cursor)
+        if at.search != search_fingerprint(flt):
             raise InvalidCursor("is from another search (other statuses, workflow, text or times)")
-        flt = replace(flt, since=after.since, until=after.until)
+        flt = replace(flt, since=at.since, until=at.until)
     workflows: dict[str, WorkflowRecord] = {}
     workflow_ids: list[str] | None = None
     if flt.workflow is not None:
@@ -251,42 +265,60 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         return RunPage(runs=(), total=0, next_cursor=None)
     arms = _arms(flt, workflow_ids)
     conditions = _base_conditions(flt, plan)
-    if after is not None:
-        total = after.total
-        keyset = tuple_(Run.started_at, Run.id) < tuple_(
-            literal(after.started_at, Run.started_at.type), literal(after.run_id)
-        )
-        rows = (
-            await session.execute(_page_select(arms, [*conditions, keyset], flt.limit + 1))
-        ).all()
+    if at is None:
+        rows, total, exact = await _first_page(session, flt, plan, arms, conditions)
+        page, earlier, later = rows[: flt.limit], False, len(rows) > flt.limit
     else:
-        # The total rides along as a column, unless the search's own count already is it.
-        searched = plan.searched
-        counted = searched is not None and plan.only_searched
-        total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
-        page_select = _page_select(arms, conditions, flt.limit + 1, total_column)
-        rows = (await session.execute(page_select)).all()
-        if len(rows) <= flt.limit:
-            total = len(rows)
-        elif searched is not None and counted:
-            total = searched
-        else:
-            total = int(rows[0].total)
-    page, more = rows[: flt.limit], len(rows) > flt.limit
-    runs = tuple(_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
-    next_cursor = None
-    if more:
-        next_cursor = encode_cursor(
-            Cursor(
-                page[-1].started_at,
-                page[-1].id,
-                total,
-                search_fingerprint(flt),
-                flt.since,
-                flt.until,
-            )
+        key = tuple_(Run.started_at, Run.id)
+        start = tuple_(literal(at.started_at, Run.started_at.type), literal(at.run_id))
+        beyond = key > start if at.backward else key < start
+        statement = _page_select(
+            arms, [*conditions, beyond], flt.limit + 1, oldest_first=at.backward
         )
-    return RunPage(runs=runs, total=total, next_cursor=next_cursor)
+        rows = (await session.execute(statement)).all()
+        total, exact, page = at.total, at.total_exact, rows[: flt.limit]
+        if at.backward:
+            page, earlier, later = page[::-1], len(rows) > flt.limit, True
+        else:
+            earlier, later = True, len(rows) > flt.limit
+    runs = tuple(_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
+    search = search_fingerprint(flt)
+
+    def cursor(row: Any, *, backward: bool) -> str:
+        return encode_cursor(
+            Cursor(row.started_at, row.id, total, search, flt.since, flt.until, exact, backward)
+        )
+
+    return RunPage(
+        runs=runs,
+        total=total,
+        next_cursor=cursor(page[-1], backward=False) if later and page else None,
+        total_exact=exact,
+        previous_cursor=cursor(page[0], backward=True) if earlier and page else None,
+    )
+
+
+async def _first_page(
+    session: AsyncSession,
+    flt: RunFilter,
+    plan: SearchPlan,
+    arms: list[list[ColumnElement[bool]]],
+    conditions: list[ColumnElement[bool]],
+) -> tuple[Sequence[Any], int, bool]:
+    """The first page's rows (one more than the page, to tell whether another follows), the
+    total and whether it is exact. The total rides along as a column, unless the search's own
+    count already is it."""
+    counted = plan.searched is not None and plan.only_searched
+    total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
+    rows = (
+        await session.execute(_page_select(arms, conditions, flt.limit + 1, total_column))
+    ).all()
+    if len(rows) <= flt.limit:
+        return rows, len(rows), True
+    if plan.searched is not None and counted:
+        return rows, plan.searched, plan.searched_exact
+    matched = int(rows[0].total)
+    return rows, min(matched, TOTAL_CAP), matched <= TOTAL_CAP
 
 
 async def count_by_status(

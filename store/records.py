@@ -111,11 +111,23 @@ class RunDetail:
         return self.summary.id
 
 
+# `total` counts the runs that matched exactly up to this many; past it the store may stop
+# counting (CONTRACT.md section 3: shown as "1,000+").
+TOTAL_CAP = 1000
+
+
 @dataclass(frozen=True)
 class RunPage:
+    """One page of runs, newest first. `total` is exact when `total_exact`; otherwise more
+    than TOTAL_CAP runs matched and `total` is TOTAL_CAP. Each cursor, passed as the filter's
+    cursor, gives the page after (`next_cursor`) or before (`previous_cursor`) this one; the
+    first page has no previous cursor, the last no next one."""
+
     runs: tuple[RunSummary, ...]
     total: int
     next_cursor: str | None
+    total_exact: bool = True
+    previous_cursor: str | None = None
 
 
 class ReportResult(StrEnum):

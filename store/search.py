@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.filters import RunFilter
 from store.models import Run
+from store.records import TOTAL_CAP
 
 __all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
 
@@ -219,33 +220,42 @@ async def _search_count(session: AsyncSession, query: str) -> int:
 
 @dataclass(frozen=True)
 class _Matches:
-    total: int  # how many runs the trigram index matches (one row per run, kept by triggers)
+    total: int  # how many runs the trigram index matches, up to TOTAL_CAP
+    exact: bool  # False when more than TOTAL_CAP match (and `total` is TOTAL_CAP)
     seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
-    runs: int  # the highest `seq`: about how many runs there are, to tell how dense they are
+    span: int  # how many runs, newest `seq` first, hold the matches read: how dense they are
 
 
 async def _search_matches(session: AsyncSession, query: str) -> _Matches:
-    """Everything a search alone needs of the index, in one statement that evaluates the
-    query once when its matches are few, and otherwise also reads the first stretches.
+    """Everything a search alone needs of the index, in one statement that reads only the
+    newest TOTAL_CAP + 1 matches (by `seq`, the order runs were stored in): FTS5 reads its
+    doclists backwards and stops there, so a dense search costs no more than a rare one.
 
-    The first WALK_INDEX_FROM matches are read either way (few: all of them, so the page needs
-    no second evaluation); only when there are that many does SQLite count them all: a
-    subquery in a CASE is evaluated only when its branch is taken.
+    Few matches are all read (the page needs no second evaluation of the query); of many,
+    the runs the matches read are spread over tell how dense they are among the newest runs.
     """
-    first = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
-    first_rows = first.subquery()
+    first = (
+        select(runs_search.c.rowid)
+        .where(_search_match(query))
+        .order_by(runs_search.c.rowid.desc())
+        .limit(TOTAL_CAP + 1)
+        .subquery()
+    )
     read = func.count()
-    all_counted = select(func.count()).select_from(runs_search).where(_search_match(query))
     statement = select(
         read,
-        case((read >= WALK_INDEX_FROM, all_counted.scalar_subquery())),
-        case((read < WALK_INDEX_FROM, func.json_group_array(first_rows.c.rowid))),
+        func.min(first.c.rowid),
+        case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
         select(func.max(Run.seq)).scalar_subquery(),
-    ).select_from(first_rows)
-    read_count, total, seqs, runs = (await session.execute(statement)).one()
-    if seqs is not None:
-        return _Matches(total=read_count, seqs=orjson.loads(seqs), runs=int(runs or 0))
-    return _Matches(total=int(total), seqs=None, runs=int(runs or 0))
+    ).select_from(first)
+    read_count, oldest, seqs, newest = (await session.execute(statement)).one()
+    span = int(newest or 0) - int(oldest or 0) + 1
+    return _Matches(
+        total=min(read_count, TOTAL_CAP),
+        exact=read_count <= TOTAL_CAP,
+        seqs=None if seqs is None else orjson.loads(seqs),
+        span=span,
+    )
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,7 @@ class SearchPlan:
     dialect: str
     search: _Search | None = None  # None on PostgreSQL
     searched: int | None = None  # how many runs the index matches, when it was asked
+    searched_exact: bool = True  # False when `searched` stopped counting at TOTAL_CAP
     walk: Walk = "matches"
     # The matches: materialized once for the whole statement, or already read (their `seq`s).
     matches: CTE | Sequence[int] | None = None
@@ -272,15 +283,19 @@ async def plan_search(
     if search.nothing:
         return None
     searched: int | None = None
+    searched_exact = True
     walk: Walk = "matches"
     matches: CTE | Sequence[int] | None = None
     only_searched = _only_searched(flt, search, workflow_ids)
     if search.query is not None and only_searched:
         # A search alone takes its total from the index.
         found = await _search_matches(session, search.query)
-        searched, matches = found.total, found.seqs
+        searched, searched_exact, matches = found.total, found.exact, found.seqs
         if matches is None:
-            walk = "rows" if (flt.limit + 1) * found.runs <= WALK_ROWS_UP_TO * searched else "index"
+            # Checking each run's own text while walking the page order, when the page should
+            # be found within WALK_ROWS_UP_TO runs; else walking it against every match.
+            dense = (flt.limit + 1) * found.span <= WALK_ROWS_UP_TO * searched
+            walk = "rows" if dense else "index"
     elif search.query is not None:
         # Only to tell no matches, few, and many apart: the page statement counts exactly.
         searched = await _search_count(session, search.query)
@@ -296,4 +311,4 @@ async def plan_search(
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
-    return SearchPlan(dialect, search, searched, walk, matches, only_searched)
+    return SearchPlan(dialect, search, searched, searched_exact, walk, matches, only_searched)

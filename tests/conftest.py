@@ -20,8 +20,9 @@ from tests.support.postgres import PostgresServer, start_postgres
 
 API_TOKEN = "test-api-token"
 
-# The fake Slack's fixtures (fake_slack, fake_slack_server), for every test folder.
-pytest_plugins = ["tests.fake_slack.fixtures"]
+# The fake Slack's fixtures (fake_slack, fake_slack_server), and more runs than the store
+# counts exactly (many_runs), for every test folder.
+pytest_plugins = ["tests.fake_slack.fixtures", "tests.support.many_runs"]
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from store.database import SchemaUpgrade, alembic_config, create_engine, upgrade
 from store.reports import RunReport
 from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.support.many_runs import FAILED_EVERY, MANY, ManyRuns
 from tests.support.postgres import PostgresServer
 from tests.support.process import RUNSBOT, serve_env, start_serve
 
@@ -341,3 +342,19 @@ async def test_demo_data_and_runs_name_the_database_they_used(tmp_path: Path) ->
 def test_a_database_is_shown_with_its_password_hidden() -> None:
     shown = shown_database("postgresql+asyncpg://runsbot:pw-s3cret@db.internal:5432/runs")
     assert shown == "postgresql+asyncpg://runsbot:***@db.internal:5432/runs"
+
+
+@pytest.mark.parametrize("many_runs", ["sqlite"], indirect=True)
+def test_runs_shows_a_total_that_stopped_counting_as_a_lower_bound(
+    many_runs: ManyRuns, tmp_path: Path
+) -> None:
+    env = {"RUNSBOT_DATABASE_URL": many_runs.url}
+    first = runsbot("runs", "--limit", "3", "--tz", "UTC", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    *_, total, next_page = first.stdout.splitlines()
+    assert total == "3 of 1,000+ runs"
+    cursor = next_page.removeprefix("next page: --cursor ")
+    second = runsbot("runs", "--limit", "3", "--cursor", cursor, env=env, cwd=tmp_path)
+    assert second.stdout.splitlines()[-2] == "3 of 1,000+ runs", second.stderr
+    exact = runsbot("runs", "failed", "--limit", "3", env=env, cwd=tmp_path)
+    assert exact.stdout.splitlines()[-2] == f"3 of {MANY // FAILED_EVERY} runs", exact.stderr
