@@ -9,14 +9,17 @@ index over the reference and the run ID (migration 0003):
   occurrence of a short word starts one); no such trigram means nothing can match, at once.
   A short word starting more than MAX_SHORT_TERMS trigrams is checked on every run with a
   per-letter case GLOB: SQLite's LIKE ignores the case of ASCII only.
-- A search alone takes its total from the index in one statement (`search_matches`). Few
-  matches are then looked up by their `seq`s; many are cheaper to check while walking the page
-  order's index than to look up one by one and sort, either against the matches (`index`) or,
-  when the page should be found within WALK_ROWS_UP_TO runs, on each run's own reference and
-  ID (`rows`), reading no match list at all.
+- A search of failed runs only goes through `runs_search_failed` (migration 0005), the same
+  index over the failed runs alone, so `/runs failed TEXT` is a search alone too.
+- A search alone takes its total from the index in one statement (`search_matches`) that reads
+  the newest TOTAL_CAP + 1 matches only: more are "1,000+". Few matches are then looked up by
+  their `seq`s; many are cheaper to check while walking the page order's index than to look up
+  one by one and sort, either against the matches (`index`) or, when the page should be found
+  within WALK_ROWS_UP_TO runs (told by how many runs the matches read are spread over), on each
+  run's own reference and ID (`rows`), reading no match list at all.
 - With other filters the index only counts up to WALK_INDEX_FROM matches, to choose between
-  looking the matches up and walking the index; the page statement counts exactly, over one
-  MATERIALIZED CTE of the matches so that the phrase is evaluated once.
+  looking the matches up and walking the index; the page statement counts up to TOTAL_CAP + 1,
+  over one MATERIALIZED CTE of the matches so that the phrase is evaluated once.
 
 The figures behind these thresholds are in bench/README.md, "Why the text search plans as it
 does".
@@ -29,12 +32,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import CTE, ColumnElement, case, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    TableClause,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.filters import RunFilter
 from store.models import Run
 from store.records import TOTAL_CAP
+from store.types import RunStatus
 
 __all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
 
@@ -55,6 +70,8 @@ WALK_ROWS_UP_TO = 2000
 Walk = Literal["matches", "index", "rows"]
 
 runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
+# The same over failed runs only (migration 0005): `/runs failed TEXT` reads no other runs.
+runs_search_failed = table("runs_search_failed", column("rowid"), column("reference"), column("id"))
 runs_search_terms = table("runs_search_terms", column("term"))
 
 
@@ -156,9 +173,17 @@ async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
     )
 
 
-def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None) -> bool:
+def _index_for(flt: RunFilter) -> TableClause:
+    """The failed runs' own index for a search of failed runs only, else every run's."""
+    return runs_search_failed if flt.statuses == {RunStatus.FAILED} else runs_search
+
+
+def _only_searched(
+    flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None, index: TableClause
+) -> bool:
     """True when the trigram index alone decides which runs match."""
-    others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
+    statuses = () if index is runs_search_failed else flt.statuses
+    others = (statuses, workflow_ids, flt.run_id, flt.since, flt.until)
     return (
         search.query is not None
         and not search.scan_words
@@ -206,15 +231,15 @@ def _each_contained(
     return conditions
 
 
-def _search_match(query: str) -> ColumnElement[bool]:
+def _search_match(index: TableClause, query: str) -> ColumnElement[bool]:
     """`runs_search MATCH :query`: FTS5 matches against the table's own name."""
-    return column("runs_search").match(query)
+    return column(index.name).match(query)
 
 
-async def _search_count(session: AsyncSession, query: str) -> int:
+async def _search_count(session: AsyncSession, index: TableClause, query: str) -> int:
     """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
     when they are many, that reads only the doclists' first stretches."""
-    matching = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
+    matching = select(index.c.rowid).where(_search_match(index, query)).limit(WALK_INDEX_FROM)
     return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
 
@@ -226,7 +251,7 @@ class _Matches:
     span: int  # how many runs, newest `seq` first, hold the matches read: how dense they are
 
 
-async def _search_matches(session: AsyncSession, query: str) -> _Matches:
+async def _search_matches(session: AsyncSession, index: TableClause, query: str) -> _Matches:
     """Everything a search alone needs of the index, in one statement that reads only the
     newest TOTAL_CAP + 1 matches (by `seq`, the order runs were stored in): FTS5 reads its
     doclists backwards and stops there, so a dense search costs no more than a rare one.
@@ -235,9 +260,9 @@ async def _search_matches(session: AsyncSession, query: str) -> _Matches:
     the runs the matches read are spread over tell how dense they are among the newest runs.
     """
     first = (
-        select(runs_search.c.rowid)
-        .where(_search_match(query))
-        .order_by(runs_search.c.rowid.desc())
+        select(index.c.rowid)
+        .where(_search_match(index, query))
+        .order_by(index.c.rowid.desc())
         .limit(TOTAL_CAP + 1)
         .subquery()
     )
@@ -286,10 +311,11 @@ async def plan_search(
     searched_exact = True
     walk: Walk = "matches"
     matches: CTE | Sequence[int] | None = None
-    only_searched = _only_searched(flt, search, workflow_ids)
+    index = _index_for(flt)
+    only_searched = _only_searched(flt, search, workflow_ids, index)
     if search.query is not None and only_searched:
         # A search alone takes its total from the index.
-        found = await _search_matches(session, search.query)
+        found = await _search_matches(session, index, search.query)
         searched, searched_exact, matches = found.total, found.exact, found.seqs
         if matches is None:
             # Checking each run's own text while walking the page order, when the page should
@@ -298,7 +324,7 @@ async def plan_search(
             walk = "rows" if dense else "index"
     elif search.query is not None:
         # Only to tell no matches, few, and many apart: the page statement counts exactly.
-        searched = await _search_count(session, search.query)
+        searched = await _search_count(session, index, search.query)
         if searched >= WALK_INDEX_FROM:
             walk = "index"
     if searched == 0:
@@ -306,8 +332,8 @@ async def plan_search(
     if search.query is not None and walk != "rows" and matches is None:
         # Evaluated once for the statement, though the page and its total both read it.
         matches = (
-            select(runs_search.c.rowid.label("seq"))
-            .where(_search_match(search.query))
+            select(index.c.rowid.label("seq"))
+            .where(_search_match(index, search.query))
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
