@@ -3,10 +3,11 @@
     .venv/bin/python -m bench.store_bench              # 1,000,000 runs (filled once, cached)
     .venv/bin/python -m bench.store_bench --quick      # 20,000 runs, short loops: a smoke run
 
-Queries go through the real RunStore with filters made by parse_filter, as /runs makes them.
-Ingestion posts engine reports to a `runsbot serve` subprocess on a fresh SQLite file, so the
-client does not share the server's event loop. Every loop stops at a count or a time, whichever
-comes first. Figures are printed as tables and written to bench/out/results-<runs>.json.
+Queries go through the real RunStore with filters made by parse_filter, as /runs makes them,
+and then through GET /api/v1/runs of the real web app on 127.0.0.1 (bench/api_reads.py), so
+the API's own cost shows beside the store's. Ingestion posts engine reports to a `runsbot
+serve` subprocess on a fresh SQLite file, so the client does not share the server's event
+loop. Every loop stops at a count or a time, whichever comes first. Figures are printed as tables and written to bench/out/results-<runs>.json.
 """
 
 from __future__ import annotations

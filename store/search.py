@@ -17,9 +17,10 @@ index over the reference and the run ID (migration 0003):
   one by one and sort, either against the matches (`index`) or, when the page should be found
   within WALK_ROWS_UP_TO runs (told by how many runs the matches read are spread over), on each
   run's own reference and ID (`rows`), reading no match list at all.
-- With other filters the index only counts up to WALK_INDEX_FROM matches, to choose between
-  looking the matches up and walking the index; the page statement counts up to TOTAL_CAP + 1,
-  over one MATERIALIZED CTE of the matches so that the phrase is evaluated once.
+- With other filters the first WALK_INDEX_FROM matches are read the same way: fewer are looked
+  up by their `seq`s, with the other filters checked on each run found (SearchPlan.by_seq);
+  more are walked against, and the page statement counts up to TOTAL_CAP + 1 over one
+  MATERIALIZED CTE of the matches so that the phrase is evaluated once.
 
 The figures behind these thresholds are in bench/README.md, "Why the text search plans as it
 does".
@@ -236,13 +237,6 @@ def _search_match(index: TableClause, query: str) -> ColumnElement[bool]:
     return column(index.name).match(query)
 
 
-async def _search_count(session: AsyncSession, index: TableClause, query: str) -> int:
-    """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
-    when they are many, that reads only the doclists' first stretches."""
-    matching = select(index.c.rowid).where(_search_match(index, query)).limit(WALK_INDEX_FROM)
-    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
-
-
 @dataclass(frozen=True)
 class _Matches:
     total: int  # how many runs the trigram index matches, up to TOTAL_CAP
@@ -296,6 +290,13 @@ class SearchPlan:
     matches: CTE | Sequence[int] | None = None
     only_searched: bool = False  # the index alone decides, and `searched` is the total
 
+    @property
+    def by_seq(self) -> bool:
+        """The few matches are looked up by their `seq`s: the other filters' indexes must not
+        drive the statement (walking a week of failed runs to find 77 of them costs 30 times
+        more than looking up the 252 runs whose text matches)."""
+        return self.walk == "matches" and isinstance(self.matches, list)
+
 
 async def plan_search(
     session: AsyncSession, flt: RunFilter, workflow_ids: Sequence[str] | None
@@ -323,9 +324,11 @@ async def plan_search(
             dense = (flt.limit + 1) * found.span <= WALK_ROWS_UP_TO * searched
             walk = "rows" if dense else "index"
     elif search.query is not None:
-        # Only to tell no matches, few, and many apart: the page statement counts exactly.
-        searched = await _search_count(session, index, search.query)
-        if searched >= WALK_INDEX_FROM:
+        # Few matches are read, to be looked up with the other filters checked on each; many
+        # are walked. The page statement counts (up to TOTAL_CAP + 1).
+        found = await _search_matches(session, index, search.query)
+        searched, matches = found.total, found.seqs
+        if matches is None:
             walk = "index"
     if searched == 0:
         return None
