@@ -12,11 +12,11 @@ index over the reference and the run ID (migration 0003):
 - A search of failed runs only goes through `runs_search_failed` (migration 0005), the same
   index over the failed runs alone, so `/runs failed TEXT` is a search alone too.
 - A search alone takes its total from the index in one statement (`search_matches`) that reads
-  the newest TOTAL_CAP + 1 matches only: more are "1,000+". Few matches are then looked up by
+  the first TOTAL_CAP + 1 matches only: more are "1,000+". Few matches are then looked up by
   their `seq`s; many are cheaper to check while walking the page order's index than to look up
   one by one and sort, either against the matches (`index`) or, when the page should be found
-  within WALK_ROWS_UP_TO runs (told by how many runs the matches read are spread over), on each
-  run's own reference and ID (`rows`), reading no match list at all.
+  within WALK_ROWS_UP_TO runs (told by the runs the first matches span, and the newest match),
+  on each run's own reference and ID (`rows`), reading no match list at all.
 - With other filters the first WALK_INDEX_FROM matches are read the same way: fewer are looked
   up by their `seq`s, with the other filters checked on each run found (SearchPlan.by_seq);
   more are walked against, and the page statement counts up to TOTAL_CAP + 1 over one
@@ -242,38 +242,44 @@ class _Matches:
     total: int  # how many runs the trigram index matches, up to TOTAL_CAP
     exact: bool  # False when more than TOTAL_CAP match (and `total` is TOTAL_CAP)
     seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
-    span: int  # how many runs, newest `seq` first, hold the matches read: how dense they are
+    # When they are more: the runs (by `seq`) the first matches read are spread over, and the
+    # runs stored after the newest match. Together they tell how far down the page order the
+    # page's matches lie (runs are stored about in the order they start).
+    span: int = 0
+    gap: int = 0
+
+    def within(self, limit: int, rows: int) -> bool:
+        """Whether a page of `limit` matches should lie within the newest `rows` runs."""
+        return self.gap * self.total + (limit + 1) * self.span <= rows * self.total
 
 
 async def _search_matches(session: AsyncSession, index: TableClause, query: str) -> _Matches:
-    """Everything a search alone needs of the index, in one statement that reads only the
-    newest TOTAL_CAP + 1 matches (by `seq`, the order runs were stored in): FTS5 reads its
-    doclists backwards and stops there, so a dense search costs no more than a rare one.
+    """Everything a search needs of the index, in one statement that reads only the first
+    TOTAL_CAP + 1 matches: FTS5 reads its doclists lazily, so a dense search costs no more
+    than a rare one, and more matches are "1,000+".
 
-    Few matches are all read (the page needs no second evaluation of the query); of many,
-    the runs the matches read are spread over tell how dense they are among the newest runs.
+    Few matches are all read (the page needs no second evaluation of the query). Of many, the
+    newest is read too (a subquery in a CASE is evaluated only when its branch is taken): it
+    and the `seq`s the first ones span tell how dense they are among the newest runs. FTS5
+    reads backwards at two to three times the cost, so only that one match is read so.
     """
-    first = (
-        select(index.c.rowid)
-        .where(_search_match(index, query))
-        .order_by(index.c.rowid.desc())
-        .limit(TOTAL_CAP + 1)
-        .subquery()
-    )
+    matching = select(index.c.rowid).where(_search_match(index, query))
+    first = matching.limit(TOTAL_CAP + 1).subquery()
+    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
     read = func.count()
     statement = select(
         read,
-        func.min(first.c.rowid),
+        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
         case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
-        select(func.max(Run.seq)).scalar_subquery(),
+        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
     ).select_from(first)
-    read_count, oldest, seqs, newest = (await session.execute(statement)).one()
-    span = int(newest or 0) - int(oldest or 0) + 1
+    read_count, span, seqs, gap = (await session.execute(statement)).one()
     return _Matches(
         total=min(read_count, TOTAL_CAP),
         exact=read_count <= TOTAL_CAP,
         seqs=None if seqs is None else orjson.loads(seqs),
-        span=span,
+        span=int(span or 0),
+        gap=int(gap or 0),
     )
 
 
@@ -321,8 +327,7 @@ async def plan_search(
         if matches is None:
             # Checking each run's own text while walking the page order, when the page should
             # be found within WALK_ROWS_UP_TO runs; else walking it against every match.
-            dense = (flt.limit + 1) * found.span <= WALK_ROWS_UP_TO * searched
-            walk = "rows" if dense else "index"
+            walk = "rows" if found.within(flt.limit, WALK_ROWS_UP_TO) else "index"
     elif search.query is not None:
         # Few matches are read, to be looked up with the other filters checked on each; many
         # are walked. The page statement counts (up to TOTAL_CAP + 1).
