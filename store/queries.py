@@ -30,6 +30,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from store.cursors import Cursor, decode_cursor, encode_cursor, search_fingerprint
 from store.errors import InvalidCursor
@@ -99,28 +101,43 @@ def match_workflows(text: str, workflows: Iterable[WorkflowRecord]) -> list[Work
     return matches
 
 
+def _unindexed(column: Any) -> Any:
+    """`+column` on SQLite: the same value, but no index of the column drives the statement
+    (used when the few runs a search matches are looked up by their `seq`s)."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def _indexed(column: Any) -> Any:
+    return column
+
+
 def _base_conditions(flt: RunFilter, plan: SearchPlan) -> list[ColumnElement[bool]]:
+    col = _unindexed if plan.by_seq else _indexed
     conditions: list[ColumnElement[bool]] = []
     if flt.since is not None:
-        conditions.append(Run.started_at >= flt.since)
+        conditions.append(col(Run.started_at) >= flt.since)
     if flt.until is not None:
-        conditions.append(Run.started_at <= flt.until)
+        conditions.append(col(Run.started_at) <= flt.until)
     if flt.run_id is not None:
-        conditions.append(Run.id == flt.run_id)
+        conditions.append(col(Run.id) == flt.run_id)
     conditions.extend(text_conditions(flt, plan))
     return conditions
 
 
-def _arms(flt: RunFilter, workflow_ids: Sequence[str] | None) -> list[list[ColumnElement[bool]]]:
-    """One list of equality conditions per index range to scan."""
+def _arms(
+    flt: RunFilter, workflow_ids: Sequence[str] | None, plan: SearchPlan
+) -> list[list[ColumnElement[bool]]]:
+    """One list of equality conditions per index range to scan; one list only when the
+    runs are looked up by their `seq`s, or the ranges would be too many."""
     statuses: list[RunStatus | None] = [*sorted(flt.statuses)] if flt.statuses else [None]
     workflows: list[str | None] = list(workflow_ids) if workflow_ids is not None else [None]
-    if len(statuses) * len(workflows) > MAX_UNION_ARMS:
+    if plan.by_seq or len(statuses) * len(workflows) > MAX_UNION_ARMS:
+        col = _unindexed if plan.by_seq else _indexed
         merged: list[ColumnElement[bool]] = []
         if flt.statuses:
-            merged.append(Run.status.in_(sorted(flt.statuses)))
+            merged.append(col(Run.status).in_(sorted(flt.statuses)))
         if workflow_ids is not None:
-            merged.append(Run.workflow_id.in_(workflow_ids))
+            merged.append(col(Run.workflow_id).in_(workflow_ids))
         return [merged]
     arms = []
     for workflow_id in workflows:
@@ -263,13 +280,14 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
     plan = await plan_search(session, flt, workflow_ids)
     if plan is None:
         return RunPage(runs=(), total=0, next_cursor=None)
-    arms = _arms(flt, workflow_ids)
+    arms = _arms(flt, workflow_ids, plan)
     conditions = _base_conditions(flt, plan)
     if at is None:
         rows, total, exact = await _first_page(session, flt, plan, arms, conditions)
         page, earlier, later = rows[: flt.limit], False, len(rows) > flt.limit
     else:
-        key = tuple_(Run.started_at, Run.id)
+        col = _unindexed if plan.by_seq else _indexed
+        key = tuple_(col(Run.started_at), col(Run.id))
         start = tuple_(literal(at.started_at, Run.started_at.type), literal(at.run_id))
         beyond = key > start if at.backward else key < start
         statement = _page_select(

@@ -9,13 +9,17 @@ index over the reference and the run ID (migration 0003):
   occurrence of a short word starts one); no such trigram means nothing can match, at once.
   A short word starting more than MAX_SHORT_TERMS trigrams is checked on every run with a
   per-letter case GLOB: SQLite's LIKE ignores the case of ASCII only.
-- A search alone takes its total from the index in one statement (`search_matches`). Few
-  matches are then looked up by their `seq`s; many are cheaper to check while walking the page
-  order's index than to look up one by one and sort, either against the matches (`index`) or,
-  when the page should be found within WALK_ROWS_UP_TO runs, on each run's own reference and
-  ID (`rows`), reading no match list at all.
-- With other filters the index only counts up to WALK_INDEX_FROM matches, to choose between
-  looking the matches up and walking the index; the page statement counts exactly, over one
+- A search of failed runs only goes through `runs_search_failed` (migration 0005), the same
+  index over the failed runs alone, so `/runs failed TEXT` is a search alone too.
+- A search alone takes its total from the index in one statement (`search_matches`) that reads
+  the first TOTAL_CAP + 1 matches only: more are "1,000+". Few matches are then looked up by
+  their `seq`s; many are cheaper to check while walking the page order's index than to look up
+  one by one and sort, either against the matches (`index`) or, when the page should be found
+  within WALK_ROWS_UP_TO runs (told by the runs the first matches span, and the newest match),
+  on each run's own reference and ID (`rows`), reading no match list at all.
+- With other filters the first WALK_INDEX_FROM matches are read the same way: fewer are looked
+  up by their `seq`s, with the other filters checked on each run found (SearchPlan.by_seq);
+  more are walked against, and the page statement counts up to TOTAL_CAP + 1 over one
   MATERIALIZED CTE of the matches so that the phrase is evaluated once.
 
 The figures behind these thresholds are in bench/README.md, "Why the text search plans as it
@@ -29,12 +33,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import CTE, ColumnElement, case, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    TableClause,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.filters import RunFilter
 from store.models import Run
 from store.records import TOTAL_CAP
+from store.types import RunStatus
 
 __all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
 
@@ -55,6 +71,8 @@ WALK_ROWS_UP_TO = 2000
 Walk = Literal["matches", "index", "rows"]
 
 runs_search = table("runs_search", column("rowid"), column("reference"), column("id"))
+# The same over failed runs only (migration 0005): `/runs failed TEXT` reads no other runs.
+runs_search_failed = table("runs_search_failed", column("rowid"), column("reference"), column("id"))
 runs_search_terms = table("runs_search_terms", column("term"))
 
 
@@ -156,9 +174,17 @@ async def _search(session: AsyncSession, flt: RunFilter) -> _Search:
     )
 
 
-def _only_searched(flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None) -> bool:
+def _index_for(flt: RunFilter) -> TableClause:
+    """The failed runs' own index for a search of failed runs only, else every run's."""
+    return runs_search_failed if flt.statuses == {RunStatus.FAILED} else runs_search
+
+
+def _only_searched(
+    flt: RunFilter, search: _Search, workflow_ids: Sequence[str] | None, index: TableClause
+) -> bool:
     """True when the trigram index alone decides which runs match."""
-    others = (flt.statuses, workflow_ids, flt.run_id, flt.since, flt.until)
+    statuses = () if index is runs_search_failed else flt.statuses
+    others = (statuses, workflow_ids, flt.run_id, flt.since, flt.until)
     return (
         search.query is not None
         and not search.scan_words
@@ -206,16 +232,9 @@ def _each_contained(
     return conditions
 
 
-def _search_match(query: str) -> ColumnElement[bool]:
+def _search_match(index: TableClause, query: str) -> ColumnElement[bool]:
     """`runs_search MATCH :query`: FTS5 matches against the table's own name."""
-    return column("runs_search").match(query)
-
-
-async def _search_count(session: AsyncSession, query: str) -> int:
-    """How many runs the trigram index matches, counting no further than WALK_INDEX_FROM:
-    when they are many, that reads only the doclists' first stretches."""
-    matching = select(runs_search.c.rowid).where(_search_match(query)).limit(WALK_INDEX_FROM)
-    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
+    return column(index.name).match(query)
 
 
 @dataclass(frozen=True)
@@ -223,38 +242,44 @@ class _Matches:
     total: int  # how many runs the trigram index matches, up to TOTAL_CAP
     exact: bool  # False when more than TOTAL_CAP match (and `total` is TOTAL_CAP)
     seqs: list[int] | None  # their `seq`s, when fewer than WALK_INDEX_FROM
-    span: int  # how many runs, newest `seq` first, hold the matches read: how dense they are
+    # When they are more: the runs (by `seq`) the first matches read are spread over, and the
+    # runs stored after the newest match. Together they tell how far down the page order the
+    # page's matches lie (runs are stored about in the order they start).
+    span: int = 0
+    gap: int = 0
+
+    def within(self, limit: int, rows: int) -> bool:
+        """Whether a page of `limit` matches should lie within the newest `rows` runs."""
+        return self.gap * self.total + (limit + 1) * self.span <= rows * self.total
 
 
-async def _search_matches(session: AsyncSession, query: str) -> _Matches:
-    """Everything a search alone needs of the index, in one statement that reads only the
-    newest TOTAL_CAP + 1 matches (by `seq`, the order runs were stored in): FTS5 reads its
-    doclists backwards and stops there, so a dense search costs no more than a rare one.
+async def _search_matches(session: AsyncSession, index: TableClause, query: str) -> _Matches:
+    """Everything a search needs of the index, in one statement that reads only the first
+    TOTAL_CAP + 1 matches: FTS5 reads its doclists lazily, so a dense search costs no more
+    than a rare one, and more matches are "1,000+".
 
-    Few matches are all read (the page needs no second evaluation of the query); of many,
-    the runs the matches read are spread over tell how dense they are among the newest runs.
+    Few matches are all read (the page needs no second evaluation of the query). Of many, the
+    newest is read too (a subquery in a CASE is evaluated only when its branch is taken): it
+    and the `seq`s the first ones span tell how dense they are among the newest runs. FTS5
+    reads backwards at two to three times the cost, so only that one match is read so.
     """
-    first = (
-        select(runs_search.c.rowid)
-        .where(_search_match(query))
-        .order_by(runs_search.c.rowid.desc())
-        .limit(TOTAL_CAP + 1)
-        .subquery()
-    )
+    matching = select(index.c.rowid).where(_search_match(index, query))
+    first = matching.limit(TOTAL_CAP + 1).subquery()
+    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
     read = func.count()
     statement = select(
         read,
-        func.min(first.c.rowid),
+        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
         case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
-        select(func.max(Run.seq)).scalar_subquery(),
+        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
     ).select_from(first)
-    read_count, oldest, seqs, newest = (await session.execute(statement)).one()
-    span = int(newest or 0) - int(oldest or 0) + 1
+    read_count, span, seqs, gap = (await session.execute(statement)).one()
     return _Matches(
         total=min(read_count, TOTAL_CAP),
         exact=read_count <= TOTAL_CAP,
         seqs=None if seqs is None else orjson.loads(seqs),
-        span=span,
+        span=int(span or 0),
+        gap=int(gap or 0),
     )
 
 
@@ -271,6 +296,13 @@ class SearchPlan:
     matches: CTE | Sequence[int] | None = None
     only_searched: bool = False  # the index alone decides, and `searched` is the total
 
+    @property
+    def by_seq(self) -> bool:
+        """The few matches are looked up by their `seq`s: the other filters' indexes must not
+        drive the statement (walking a week of failed runs to find 77 of them costs 30 times
+        more than looking up the 252 runs whose text matches)."""
+        return self.walk == "matches" and isinstance(self.matches, list)
+
 
 async def plan_search(
     session: AsyncSession, flt: RunFilter, workflow_ids: Sequence[str] | None
@@ -286,28 +318,30 @@ async def plan_search(
     searched_exact = True
     walk: Walk = "matches"
     matches: CTE | Sequence[int] | None = None
-    only_searched = _only_searched(flt, search, workflow_ids)
+    index = _index_for(flt)
+    only_searched = _only_searched(flt, search, workflow_ids, index)
     if search.query is not None and only_searched:
         # A search alone takes its total from the index.
-        found = await _search_matches(session, search.query)
+        found = await _search_matches(session, index, search.query)
         searched, searched_exact, matches = found.total, found.exact, found.seqs
         if matches is None:
             # Checking each run's own text while walking the page order, when the page should
             # be found within WALK_ROWS_UP_TO runs; else walking it against every match.
-            dense = (flt.limit + 1) * found.span <= WALK_ROWS_UP_TO * searched
-            walk = "rows" if dense else "index"
+            walk = "rows" if found.within(flt.limit, WALK_ROWS_UP_TO) else "index"
     elif search.query is not None:
-        # Only to tell no matches, few, and many apart: the page statement counts exactly.
-        searched = await _search_count(session, search.query)
-        if searched >= WALK_INDEX_FROM:
+        # Few matches are read, to be looked up with the other filters checked on each; many
+        # are walked. The page statement counts (up to TOTAL_CAP + 1).
+        found = await _search_matches(session, index, search.query)
+        searched, matches = found.total, found.seqs
+        if matches is None:
             walk = "index"
     if searched == 0:
         return None
     if search.query is not None and walk != "rows" and matches is None:
         # Evaluated once for the statement, though the page and its total both read it.
         matches = (
-            select(runs_search.c.rowid.label("seq"))
-            .where(_search_match(search.query))
+            select(index.c.rowid.label("seq"))
+            .where(_search_match(index, search.query))
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )

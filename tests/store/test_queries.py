@@ -468,3 +468,38 @@ async def test_relative_times_read_again_later_page_through_the_first_pages_wind
     assert (read_later.since, read_later.until) != (first.since, first.until)
     got = await pages_of(store, first, [read_later] * (pages - 1))
     assert [run_id for page in got for run_id in page] == expected
+
+
+async def test_failed_runs_are_searched_as_they_enter_and_leave_failed(store: RunStore) -> None:
+    """On SQLite `failed TEXT` reads an index of the failed runs alone (migration 0005),
+    kept as runs enter and leave that status and change their text."""
+
+    async def failed_acme(text: str = "failed acme") -> list[str]:
+        page = await store.list_runs(words(text, limit=10))
+        return [run.id for run in page.runs]
+
+    # Later than the first reports, which rank by when runsbot received them.
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    latest = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    await fill(
+        store,
+        [
+            run_report(1, reference="ACME one", status="running"),
+            run_report(2, reference="ACME two", status="failed"),
+            run_report(3, reference="ACME three", status="failed"),
+        ],
+    )
+    assert await failed_acme() == ["run_0002", "run_0003"]
+    await fill(
+        store,
+        [
+            run_report(1, reference="ACME one", status="failed", updated_at=later),
+            run_report(2, reference="ACME two", status="finished", updated_at=later),
+            run_report(3, reference="Globex three", status="failed", updated_at=later),
+        ],
+    )
+    assert await failed_acme() == ["run_0001"]
+    assert await failed_acme("failed globex") == ["run_0003"]
+    await fill(store, [run_report(2, reference="ACME two", status="failed", updated_at=latest)])
+    assert await failed_acme() == ["run_0001", "run_0002"]
+    assert await failed_acme("failed ACME t") == ["run_0002"]
