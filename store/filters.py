@@ -25,6 +25,8 @@ from store.words import Word, tokenize
 __all__ = [
     "KEY_NAMES",
     "RunFilter",
+    "edit_distance",
+    "key_word",
     "parse_filter",
     "parse_period",
 ]
@@ -70,7 +72,7 @@ _ARROWS = {"→", "->", ">", "=>"}
 _RANGE = re.compile(r"\.\.\.?|…")
 
 
-def _key_word(key: str, value: str) -> str:
+def key_word(key: str, value: str) -> str:
     return f'{key}:"{value}"' if any(char.isspace() for char in value) else f"{key}:{value}"
 
 
@@ -135,7 +137,7 @@ class _Parse:
             following = self.words[self.position + 1 : self.position + 2]
             raise self.error(
                 Problem.EMPTY_VALUE,
-                _key_word(typed_key, following[0]) if following else key.grammar.example,
+                key_word(typed_key, following[0]) if following else key.grammar.example,
                 prefix=self.prefix,
                 needs=key.needs,
             )
@@ -148,7 +150,7 @@ class _Parse:
         as_text = _quoted(self.word.strip())
         return self.error(
             Problem.UNKNOWN_KEY,
-            _key_word(known, value) if close else as_text,
+            key_word(known, value) if close else as_text,
             typed_key=typed_key,
             known=known,
             as_text=as_text,
@@ -159,7 +161,7 @@ class _Parse:
         after = [*self.words[self.position + 1 : self.position + 2], "Destination"]
         # Rebuild the name from its neighbours, so that the hint is the command they meant.
         name = f"{before.split(':', 1)[-1]} {self.word} {after[0]}"
-        return self.error(Problem.LONE_ARROW, _key_word("wf", name), word=self.word)
+        return self.error(Problem.LONE_ARROW, key_word("wf", name), word=self.word)
 
     def set_once(self, current: str | None, value: str, what: str) -> str:
         # RunFilter holds one value; two different ones could only ever match nothing.
@@ -290,7 +292,7 @@ _KEYS = {key.names[0]: key for key in _KEY_TABLE} | {
 _TIME_KEYS = {"since", "until", "on", "last"}
 
 
-def _edit_distance(typed: str, known: str) -> int:
+def edit_distance(typed: str, known: str) -> int:
     """Optimal string alignment distance: swapping two neighbouring letters is one edit."""
     before: list[int] = []
     previous = list(range(len(known) + 1))
@@ -313,7 +315,7 @@ def _closest_key(typed: str) -> tuple[str, bool]:
     Two edits from a key as short as `on:` or `id:` would take ordinary words such as `run:` or
     `job:` for typos, so short keys allow only one.
     """
-    distances = {name: _edit_distance(typed, name) for name in _KEYS}
+    distances = {name: edit_distance(typed, name) for name in _KEYS}
 
     def near(name: str) -> bool:
         return distances[name] <= (1 if len(name) <= 3 else 2)

@@ -24,12 +24,12 @@ from itertools import chain
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.errors import FilterSyntaxError
-from store.filters import RunFilter, _edit_distance, _key_word, parse_filter
+from store.filters import RunFilter, edit_distance, key_word, parse_filter
 from store.queries import all_workflows, list_runs, match_workflows
 from store.records import WorkflowRecord
 from store.times import DAYS_AGO
 from store.types import RunStatus
-from store.words import _read_word, tokenize
+from store.words import read_word, tokenize
 
 __all__ = [
     "MAX_TRIES",
@@ -94,7 +94,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
             index += 1
             continue
         try:
-            _, end = _read_word(text, index, position=len(spans))
+            _, end = read_word(text, index, position=len(spans))
         except FilterSyntaxError:
             end = len(text.rstrip())
         spans.append((index, end))
@@ -144,7 +144,7 @@ def closest_workflows(
         workflow, names = entry
         contained = any(wanted in name for name in names)
         edits = min(
-            min(_edit_distance(wanted, name), _edit_distance(wanted, name[: len(wanted)]))
+            min(edit_distance(wanted, name), edit_distance(wanted, name[: len(wanted)]))
             for name in names
         )
         return not contained, edits, workflow.id  # apart (not contained), edits, tie-break
@@ -166,7 +166,7 @@ def _close_to(word: str, choices: Iterable[str]) -> str | None:
     allowed = 2 if len(folded) >= 6 else 1
     if len(folded) < 3 or len(folded) > 8 + allowed:
         return None
-    distance, closest = min((_edit_distance(folded, choice), choice) for choice in choices)
+    distance, closest = min((edit_distance(folded, choice), choice) for choice in choices)
     return closest if 0 < distance <= allowed else None
 
 
@@ -227,7 +227,7 @@ def _corrected(
     for index, (word, kind) in enumerate(zip(typed, kinds, strict=True)):
         if kind is _Kind.WORKFLOW:
             if workflow_id is not None:
-                words.append(_key_word("wf", workflow_id))
+                words.append(key_word("wf", workflow_id))
         else:
             words.append(meant.get(index, word))
     return words

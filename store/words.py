@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from store.errors import FilterSyntaxError
 from store.filter_errors import Problem
 
-__all__ = ["Word", "argument_words", "text_words", "tokenize"]
+__all__ = ["Word", "argument_words", "read_word", "text_words", "tokenize"]
 
 _DOUBLE_QUOTES = '"“”'
 _SINGLE_QUOTES = "'‘’"
@@ -48,7 +48,7 @@ def tokenize(text: str) -> list[Word]:
         if text[index].isspace():
             index += 1
             continue
-        word, index = _read_word(text, index, position=len(words))
+        word, index = read_word(text, index, position=len(words))
         words.append(word)
     return words
 
@@ -82,7 +82,7 @@ def text_words(text: str) -> tuple[str, ...]:
     return tuple(stripped for word in tokenize(text) if (stripped := word.strip()))
 
 
-def _read_word(text: str, start: int, *, position: int) -> tuple[Word, int]:
+def read_word(text: str, start: int, *, position: int) -> tuple[Word, int]:
     parts: list[str] = []
     index, quote_may_open, seen_colon = start, True, False
     while index < len(text) and not text[index].isspace():
