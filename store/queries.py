@@ -268,18 +268,11 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         if at.search != search_fingerprint(flt):
             raise InvalidCursor("is from another search (other statuses, workflow, text or times)")
         flt = replace(flt, since=at.since, until=at.until)
-    workflows: dict[str, WorkflowRecord] = {}
-    workflow_ids: list[str] | None = None
-    if flt.workflow is not None:
-        workflows = await all_workflows(session)
-        workflow_ids = [
-            workflow.id for workflow in match_workflows(flt.workflow, workflows.values())
-        ]
-        if not workflow_ids:
-            return RunPage(runs=(), total=0, next_cursor=None)
-    plan = await plan_search(session, flt, workflow_ids)
-    if plan is None:
+    scope = await _workflow_scope(session, flt)
+    plan = None if scope is None else await plan_search(session, flt, scope[1])
+    if scope is None or plan is None:
         return RunPage(runs=(), total=0, next_cursor=None)
+    workflows, workflow_ids = scope
     arms = _arms(flt, workflow_ids, plan)
     conditions = _base_conditions(flt, plan)
     if at is None:
@@ -314,6 +307,28 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         total_exact=exact,
         previous_cursor=cursor(page[0], backward=True) if earlier and page else None,
     )
+
+
+async def any_run_matches(session: AsyncSession, flt: RunFilter) -> bool:
+    """Whether a run matches `flt` (its cursor ignored): one row looked for, nothing counted."""
+    scope = await _workflow_scope(session, flt)
+    plan = None if scope is None else await plan_search(session, flt, scope[1])
+    if scope is None or plan is None:
+        return False
+    statement = _page_select(_arms(flt, scope[1], plan), _base_conditions(flt, plan), 1)
+    return (await session.execute(statement)).first() is not None
+
+
+async def _workflow_scope(
+    session: AsyncSession, flt: RunFilter
+) -> tuple[dict[str, WorkflowRecord], list[str] | None] | None:
+    """The workflows known (when `flt` names one) and the ids it names (None: any workflow);
+    None when it names a workflow that matches none."""
+    if flt.workflow is None:
+        return {}, None
+    workflows = await all_workflows(session)
+    workflow_ids = [workflow.id for workflow in match_workflows(flt.workflow, workflows.values())]
+    return (workflows, workflow_ids) if workflow_ids else None
 
 
 async def _first_page(

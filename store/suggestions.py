@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.errors import FilterSyntaxError
 from store.filters import RunFilter, edit_distance, key_word, parse_filter
-from store.queries import all_workflows, list_runs, match_workflows
+from store.queries import all_workflows, any_run_matches, match_workflows
 from store.records import WorkflowRecord
 from store.times import DAYS_AGO
 from store.types import RunStatus
@@ -287,7 +287,7 @@ async def suggest_query(
     found, asked = None, 0
     for query, candidate in candidates:
         asked += 1
-        if (await list_runs(session, candidate)).runs:
+        if await any_run_matches(session, candidate):
             found = query
             break
     return Suggestion(
