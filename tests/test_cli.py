@@ -20,6 +20,7 @@ from store.database import SchemaUpgrade, alembic_config, create_engine, upgrade
 from store.reports import RunReport
 from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer
 from tests.support.process import RUNSBOT, serve_env, start_serve
 
@@ -37,6 +38,8 @@ REPORT = {
 
 
 def runsbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real `runsbot` script, as an operator starts it. The tests of what a command says
+    use `run_cli`: a fresh process too, forked without importing runsbot again each time."""
     return subprocess.run(
         [RUNSBOT, *args], env=serve_env(env), cwd=cwd, capture_output=True, text=True, timeout=60
     )
@@ -107,7 +110,7 @@ async def test_serve_in_socket_mode_alerts_over_the_configured_api_url_and_stops
 
 def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
     env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
-    result = runsbot("runs", "since:someday", env=env, cwd=tmp_path)
+    result = run_cli("runs", "since:someday", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "since:" in result.stderr
 
@@ -122,7 +125,7 @@ def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
 )
 def test_runs_explains_options_it_cannot_read(tmp_path: Path, args: list[str], named: str) -> None:
     env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
-    result = runsbot("runs", "failed", *args, env=env, cwd=tmp_path)
+    result = run_cli("runs", "failed", *args, env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert f"argument {named}:" in result.stderr and "Traceback" not in result.stderr
 
@@ -159,7 +162,7 @@ def test_runs_explains_options_it_cannot_read(tmp_path: Path, args: list[str], n
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     tmp_path: Path, env: dict[str, str], variable: str
 ) -> None:
-    result = runsbot("serve", env=env, cwd=tmp_path)
+    result = run_cli("serve", env=env, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0], result.stderr
@@ -196,7 +199,7 @@ async def test_db_upgrade_migrates_a_schema_at_an_older_revision(tmp_path: Path)
     engine = create_engine(url)
     assert await upgrade(engine, older) == SchemaUpgrade(before=None, after=older)
     await engine.dispose()
-    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"schema migrated from revision {older} to {HEAD}\n"
 
@@ -208,7 +211,7 @@ def test_db_upgrade_names_the_database_with_its_password_hidden(
     # The test server trusts every local connection, so any password is let in.
     plain = postgres.create_database()
     url = plain.replace(f"{postgres.user}@", f"{postgres.user}:pw-s3cret@")
-    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == f"database: {plain.replace('@', ':***@')}\n"
     assert result.stdout == f"schema created at revision {HEAD}\n"
@@ -217,7 +220,7 @@ def test_db_upgrade_names_the_database_with_its_password_hidden(
 
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("RUNSBOT_ALERT_CHANNEL=alerts\n")
-    result = runsbot("serve", env={}, cwd=tmp_path)
+    result = run_cli("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2 and "RUNSBOT_ALERT_CHANNEL" in result.stderr
 
 
@@ -277,7 +280,7 @@ async def test_the_runs_table_stays_aligned_with_cjk_emoji_and_long_text(tmp_pat
         ),
     )
     env = {"RUNSBOT_DATABASE_URL": url}
-    listed = runsbot("runs", "--tz", "Asia/Tokyo", env=env, cwd=tmp_path)
+    listed = run_cli("runs", "--tz", "Asia/Tokyo", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.splitlines()[: len(REFERENCES) + 2]
     assert listed.stdout.splitlines()[len(REFERENCES) + 2 :] == [
@@ -316,7 +319,7 @@ async def test_runs_shows_times_in_the_machines_zone_by_name_with_its_daylight_s
         finished("run_winter", "January deal", "2026-01-15T10:00:00Z"),
     )
     env = {"RUNSBOT_DATABASE_URL": url, "TZ": "Europe/Paris"}
-    listed = runsbot("runs", env=env, cwd=tmp_path)
+    listed = run_cli("runs", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     _, summer, winter, zone, _ = listed.stdout.splitlines()
     assert "2026-07-01 12:00" in summer and "run_summer" in summer  # CEST, UTC+2
