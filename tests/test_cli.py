@@ -20,6 +20,7 @@ from store.database import SchemaUpgrade, alembic_config, create_engine, upgrade
 from store.reports import RunReport
 from store.run_store import RunStore
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, rendered_text, wait_until
+from tests.support.cli import run_cli
 from tests.support.many_runs import FAILED_EVERY, MANY, ManyRuns
 from tests.support.postgres import PostgresServer
 from tests.support.process import RUNSBOT, serve_env, start_serve
@@ -38,6 +39,8 @@ REPORT = {
 
 
 def runsbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real `runsbot` script, as an operator starts it. The tests of what a command says
+    use `run_cli`: a fresh process too, forked without importing runsbot again each time."""
     return subprocess.run(
         [RUNSBOT, *args], env=serve_env(env), cwd=cwd, capture_output=True, text=True, timeout=60
     )
@@ -108,7 +111,7 @@ async def test_serve_in_socket_mode_alerts_over_the_configured_api_url_and_stops
 
 def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
     env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
-    result = runsbot("runs", "since:someday", env=env, cwd=tmp_path)
+    result = run_cli("runs", "since:someday", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "since:" in result.stderr
 
@@ -123,7 +126,7 @@ def test_runs_explains_words_it_cannot_read(tmp_path: Path) -> None:
 )
 def test_runs_explains_options_it_cannot_read(tmp_path: Path, args: list[str], named: str) -> None:
     env = {"RUNSBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/runs.db"}
-    result = runsbot("runs", "failed", *args, env=env, cwd=tmp_path)
+    result = run_cli("runs", "failed", *args, env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert f"argument {named}:" in result.stderr and "Traceback" not in result.stderr
 
@@ -160,7 +163,7 @@ def test_runs_explains_options_it_cannot_read(tmp_path: Path, args: list[str], n
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     tmp_path: Path, env: dict[str, str], variable: str
 ) -> None:
-    result = runsbot("serve", env=env, cwd=tmp_path)
+    result = run_cli("serve", env=env, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0], result.stderr
@@ -197,7 +200,7 @@ async def test_db_upgrade_migrates_a_schema_at_an_older_revision(tmp_path: Path)
     engine = create_engine(url)
     assert await upgrade(engine, older) == SchemaUpgrade(before=None, after=older)
     await engine.dispose()
-    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"schema migrated from revision {older} to {HEAD}\n"
 
@@ -209,7 +212,7 @@ def test_db_upgrade_names_the_database_with_its_password_hidden(
     # The test server trusts every local connection, so any password is let in.
     plain = postgres.create_database()
     url = plain.replace(f"{postgres.user}@", f"{postgres.user}:pw-s3cret@")
-    result = runsbot("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
+    result = run_cli("db", "upgrade", env={"RUNSBOT_DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == f"database: {plain.replace('@', ':***@')}\n"
     assert result.stdout == f"schema created at revision {HEAD}\n"
@@ -218,7 +221,7 @@ def test_db_upgrade_names_the_database_with_its_password_hidden(
 
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("RUNSBOT_ALERT_CHANNEL=alerts\n")
-    result = runsbot("serve", env={}, cwd=tmp_path)
+    result = run_cli("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2 and "RUNSBOT_ALERT_CHANNEL" in result.stderr
 
 
@@ -278,7 +281,7 @@ async def test_the_runs_table_stays_aligned_with_cjk_emoji_and_long_text(tmp_pat
         ),
     )
     env = {"RUNSBOT_DATABASE_URL": url}
-    listed = runsbot("runs", "--tz", "Asia/Tokyo", env=env, cwd=tmp_path)
+    listed = run_cli("runs", "--tz", "Asia/Tokyo", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.splitlines()[: len(REFERENCES) + 2]
     assert listed.stdout.splitlines()[len(REFERENCES) + 2 :] == [
@@ -317,7 +320,7 @@ async def test_runs_shows_times_in_the_machines_zone_by_name_with_its_daylight_s
         finished("run_winter", "January deal", "2026-01-15T10:00:00Z"),
     )
     env = {"RUNSBOT_DATABASE_URL": url, "TZ": "Europe/Paris"}
-    listed = runsbot("runs", env=env, cwd=tmp_path)
+    listed = run_cli("runs", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     _, summer, winter, zone, _ = listed.stdout.splitlines()
     assert "2026-07-01 12:00" in summer and "run_summer" in summer  # CEST, UTC+2
@@ -349,12 +352,12 @@ def test_runs_shows_a_total_that_stopped_counting_as_a_lower_bound(
     many_runs: ManyRuns, tmp_path: Path
 ) -> None:
     env = {"RUNSBOT_DATABASE_URL": many_runs.url}
-    first = runsbot("runs", "--limit", "3", "--tz", "UTC", env=env, cwd=tmp_path)
+    first = run_cli("runs", "--limit", "3", "--tz", "UTC", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     *_, total, next_page = first.stdout.splitlines()
     assert total == "3 of 1,000+ runs"
     cursor = next_page.removeprefix("next page: --cursor ")
-    second = runsbot("runs", "--limit", "3", "--cursor", cursor, env=env, cwd=tmp_path)
+    second = run_cli("runs", "--limit", "3", "--cursor", cursor, env=env, cwd=tmp_path)
     assert second.stdout.splitlines()[-2] == "3 of 1,000+ runs", second.stderr
-    exact = runsbot("runs", "failed", "--limit", "3", env=env, cwd=tmp_path)
+    exact = run_cli("runs", "failed", "--limit", "3", env=env, cwd=tmp_path)
     assert exact.stdout.splitlines()[-2] == f"3 of {MANY // FAILED_EVERY} runs", exact.stderr

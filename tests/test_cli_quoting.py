@@ -17,7 +17,7 @@ import pytest
 
 from store.reports import RunReport
 from store.run_store import RunStore
-from tests.support.process import RUNSBOT, serve_env
+from tests.support.cli import run_cli
 
 HUBSPOT = {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"}
 SHOPIFY = {"id": "shopify-netsuite", "source": "Shopify", "destination": "NetSuite"}
@@ -56,13 +56,8 @@ async def env(tmp_path: Path) -> dict[str, str]:
 
 
 def runsbot_runs(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RUNSBOT, "runs", *args],
-        env=serve_env(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """`runsbot runs ARGS`, forked from a process that imported runsbot once (see run_cli)."""
+    return run_cli("runs", *args, env=env, cwd=Path.cwd())
 
 
 def listed(result: subprocess.CompletedProcess[str]) -> set[str]:

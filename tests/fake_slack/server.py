@@ -20,7 +20,7 @@ from aiohttp import web
 from .faults import Error, Fault, RateLimit, RateLimited, ServerError, Slow
 from .models import Call, Ephemeral, JsonDict, Message
 from .socket_mode import SocketModeHub
-from .waiting import wait_until
+from .waiting import WAIT_TIMEOUT, wait_until
 from .web_api import Route, WebApi
 from .workspace import APP_ID, TRIGGER_TTL, SlackApiFailure, is_true, optional_str
 
@@ -137,7 +137,7 @@ class FakeSlack(WebApi):
         """Pings received from Socket Mode clients (each answered with a pong)."""
         return self._sockets.pings
 
-    async def wait_for_socket(self, *, connects: int = 1, timeout: float = 3.0) -> None:
+    async def wait_for_socket(self, *, connects: int = 1, timeout: float = WAIT_TIMEOUT) -> None:
         """Wait (bounded) until `connects` connections were made and one is open."""
         await wait_until(
             lambda: self.socket_connects >= connects and self.socket_connections > 0,

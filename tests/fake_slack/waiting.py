@@ -8,11 +8,16 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# How long a wait may take before it fails. Only a failing test waits this long; a passing
+# one goes on as soon as the effect shows. 3 s failed right tests on a busy 2-core machine
+# running two xdist workers (a first alert took longer to reach the fake Slack).
+WAIT_TIMEOUT = 10.0
+
 
 async def wait_until(
     predicate: Callable[[], T | None],
     *,
-    timeout: float = 3.0,
+    timeout: float = WAIT_TIMEOUT,
     interval: float = 0.01,
     message: str | Callable[[], str] = "",
 ) -> T:

@@ -18,6 +18,10 @@ RUNSBOT = str(Path(sys.executable).with_name("runsbot"))
 # Far from UTC, so that any use of the server's local time shows.
 FAR_ZONE = "Pacific/Kiritimati"
 _LISTENING = re.compile(r"listening on http://[^:]+:(\d+)")
+# Starting is mostly importing aiohttp, SQLAlchemy, Slack's SDK and pydantic: seconds, but
+# over 15 s on a busy 2-core machine (two xdist workers, other builds), where a 15 s bound
+# failed tests that were right.
+START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -85,7 +89,7 @@ def start_serve(env: Mapping[str, str], cwd: Path, *, wait: bool = True) -> Serv
     serve.start_reader()
     if wait:
         try:
-            line = serve.wait_for_line(_LISTENING.pattern)
+            line = serve.wait_for_line(_LISTENING.pattern, timeout=START_TIMEOUT)
         except BaseException:
             serve.stop(signal.SIGKILL)  # never leave a half-started server behind
             raise
