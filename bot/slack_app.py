@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import Settings, SlackMode
+from bot.response_urls import ResponseUrls
 from bot.slack_errors import backoff, slack_error_code, slack_retry_after
 from bot.slack_health import SlackCallObserver, SlackHealth
 from bot.time_zones import SlackTimeZones
@@ -86,9 +87,11 @@ def create_slack_app(
     client: AsyncWebClient,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    response_urls: ResponseUrls | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered; listeners get `store`, `settings`,
-    `clock` and `time_zones` (people's zones from Slack, cached) injected by name."""
+    `clock` and `time_zones` (people's zones from Slack, cached) injected by name, and a
+    `respond` that answers over `response_urls`' one session (whoever made it closes it)."""
     http_mode = settings.slack_mode is SlackMode.HTTP
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -99,6 +102,7 @@ def create_slack_app(
         request_verification_enabled=http_mode,
     )
     time_zones = SlackTimeZones(client)
+    responses = response_urls or ResponseUrls()
 
     async def provide_dependencies(
         context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
@@ -108,6 +112,8 @@ def create_slack_app(
         context["settings"] = settings
         context["clock"] = clock
         context["time_zones"] = time_zones
+        if context.response_url is not None:
+            context["respond"] = responses.respond(context.response_url)
         await next()
 
     app.middleware(provide_dependencies)

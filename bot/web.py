@@ -13,6 +13,7 @@ from bot import api
 from bot.alert_dispatcher import POST_INTERVAL, AlertDispatcher
 from bot.config import Settings, SlackMode
 from bot.metrics import Metrics
+from bot.response_urls import ResponseUrls
 from bot.scheduler import create_scheduler
 from bot.slack_app import (
     SlackConnection,
@@ -28,6 +29,7 @@ from store.run_store import RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
 SLACK_CONNECTION = web.AppKey("slack_connection", SlackConnection)
+RESPONSE_URLS = web.AppKey("response_urls", ResponseUrls)
 
 
 class AlertsQueued:
@@ -102,7 +104,9 @@ def create_web_app(
     health = app[api.SLACK_HEALTH] = SlackHealth(settings.slack_mode, metrics)
     api.add_routes(app)
     if settings.slack_mode is not SlackMode.OFF:
-        bolt = create_slack_app(settings, store, create_slack_client(settings, health), clock=clock)
+        responses = app[RESPONSE_URLS] = ResponseUrls()
+        client = create_slack_client(settings, health)
+        bolt = create_slack_app(settings, store, client, clock=clock, response_urls=responses)
         if settings.slack_mode is SlackMode.HTTP:
             assert settings.slack_signing_secret is not None
             secret = settings.slack_signing_secret.get_secret_value()
@@ -136,6 +140,7 @@ async def _slack_connection(app: web.Application) -> AsyncIterator[None]:
     yield
     if connection is not None:
         await connection.close()
+        await app[RESPONSE_URLS].close()
 
 
 async def _scheduled_jobs(app: web.Application) -> AsyncIterator[None]:

@@ -16,7 +16,8 @@ JsonDict = dict[str, Any]
 class Call:
     """One request the fake received, as the app sent it (JSON strings such as `blocks` and
     `view` already decoded), and how the fake answered it. `fault` is the scripted fault it
-    met, set as soon as it meets it (a call held by `Slow` shows it while still unanswered)."""
+    met, set as soon as it meets it (a call held by `Slow` shows it while still unanswered).
+    `connection` tells the app's TCP connections apart (its address and port)."""
 
     method: str
     params: JsonDict
@@ -25,6 +26,7 @@ class Call:
     status: int = 200
     error: str | None = None
     fault: Fault | None = None
+    connection: str = ""
 
     @property
     def ok(self) -> bool:

@@ -175,7 +175,7 @@ class FakeSlack(WebApi):
     async def _on_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         authorization = request.headers.get("Authorization", "")
-        call = Call(method, {}, None, self._clock())
+        call = Call(method, {}, None, self._clock(), connection=_peer(request))
         self.calls.append(call)
         try:
             call.params = await _read_params(request)
@@ -227,7 +227,7 @@ class FakeSlack(WebApi):
         return web.json_response(body, status=failure.status, headers=failure.headers)
 
     async def _on_response_url(self, request: web.Request) -> web.Response:
-        call = Call("response_url", {}, None, self._clock())
+        call = Call("response_url", {}, None, self._clock(), connection=_peer(request))
         self.calls.append(call)
         try:
             body = await request.json()
@@ -253,6 +253,11 @@ class FakeSlack(WebApi):
         ticket = self._sockets.issue_ticket()
         ws_url = self.base_url.replace("http://", "ws://", 1)
         return {"ok": True, "url": f"{ws_url}/link/?ticket={ticket}&app_id={self.app_id}"}
+
+
+def _peer(request: web.Request) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if peer else ""
 
 
 async def _read_params(request: web.Request) -> JsonDict:

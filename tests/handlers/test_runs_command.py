@@ -221,6 +221,18 @@ async def test_paging_goes_forward_to_the_end_and_back_to_the_start(
     assert len(fake_slack.ephemerals(user=ALICE)) == 1  # turned in place
 
 
+async def test_answers_go_to_slack_over_one_connection(bot: Runsbot, fake_slack: FakeSlack) -> None:
+    # Bolt's own respond opened a new connection (against Slack, a TLS handshake) per answer.
+    answered = len(fake_slack.calls_to("response_url"))
+    answer = await ask(bot, "wf:bulk-sync", user_id=ALICE, channel_id=OPS_CHANNEL)
+    await ask(bot, "failed", user_id=ALICE, channel_id=OPS_CHANNEL)
+    async with bot.driver() as driver:
+        await turn(driver, answer, Action.NEXT_PAGE, run_ids(answer))
+    calls = fake_slack.calls_to("response_url")[answered:]
+    assert len(calls) == 3 and all(call.ok for call in calls)
+    assert len({call.connection for call in calls}) == 1, [call.connection for call in calls]
+
+
 def actions_of(answer: Ephemeral) -> list[str]:
     return [button.action_id for button in buttons(answer)]
 
