@@ -226,6 +226,15 @@ async def test_a_held_request_is_never_answered_until_reset(fake_engine: FakeEng
     assert await send_signed(fake_engine.trigger_url) == 202
 
 
+async def test_release_answers_held_requests(fake_engine: FakeEngine) -> None:
+    fake_engine.script(fake_engine.trigger_url, [Hang()])
+    held = asyncio.create_task(send_signed(fake_engine.trigger_url))
+    await wait_until(fake_engine.requests)
+    fake_engine.release()
+    assert await held == 503
+    assert fake_engine.requests()[0].status is None
+
+
 async def test_stopping_lets_held_requests_go_at_once() -> None:
     async with FakeEngine(TRIGGER_SECRET) as engine:
         engine.script(engine.trigger_url, [Hang(), Slow(60)])

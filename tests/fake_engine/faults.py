@@ -18,14 +18,15 @@ class Status:
 @dataclass(frozen=True)
 class Slow:
     """Wait `seconds`, then answer normally (for the sender's timeout). The wait ends early,
-    answering 503, when the engine is reset or stopped, so no test waits on it."""
+    answering 503, when the engine is reset, released or stopped, so no test waits on it."""
 
     seconds: float
 
 
 @dataclass(frozen=True)
 class Hang:
-    """Never answer: hold the request until the engine is reset or stopped (then 503)."""
+    """Never answer: hold the request until the test ends (the `fake_engine` fixture releases
+    it), or the engine is reset, released or stopped; then 503."""
 
 
 Fault = Status | Slow | Hang

@@ -22,7 +22,9 @@ async def fake_engine_server() -> AsyncIterator[FakeEngine]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def fake_engine(fake_engine_server: FakeEngine) -> FakeEngine:
-    """The session's fake engine, with nothing received, scripted or connected yet."""
+async def fake_engine(fake_engine_server: FakeEngine) -> AsyncIterator[FakeEngine]:
+    """The session's fake engine, with nothing received, scripted or connected yet; what it
+    still holds (Hang, Slow) is let go when the test ends."""
     fake_engine_server.reset()
-    return fake_engine_server
+    yield fake_engine_server
+    fake_engine_server.release()

@@ -67,11 +67,15 @@ class FakeEngine(Recording):
         self._reported: set[str] = set()
         # runsbot's answers to every report made, automatic or not, in order.
         self.reports: list[ReportAnswer] = []
-        self._release.set()
-        self._release = asyncio.Event()
+        self.release()
         for task in getattr(self, "_tasks", ()):
             task.cancel()
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def release(self) -> None:
+        """Answer every request still held (Slow, Hang) at once, with a 503."""
+        self._release.set()
+        self._release = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------
 
