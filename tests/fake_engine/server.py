@@ -216,7 +216,9 @@ class FakeEngine(Recording):
             except TimeoutError:
                 pass
             else:
-                return web.json_response({"error": "the fake engine was reset"}, status=503)
+                return web.json_response(
+                    {"error": "the fake engine let go of this request"}, status=503
+                )
         if not received.signature_ok:
             return web.json_response({"error": received.problem}, status=401)
         if received.problem is not None:
