@@ -20,9 +20,13 @@ from tests.support.postgres import PostgresServer, start_postgres
 
 API_TOKEN = "test-api-token"
 
-# The fake Slack's fixtures (fake_slack, fake_slack_server), and more runs than the store
-# counts exactly (many_runs), for every test folder.
-pytest_plugins = ["tests.fake_slack.fixtures", "tests.support.many_runs"]
+# The fake Slack's fixtures (fake_slack, fake_slack_server), the fake engine's (fake_engine,
+# fake_engine_server), and more runs than the store counts exactly (many_runs), for every folder.
+pytest_plugins = [
+    "tests.fake_slack.fixtures",
+    "tests.fake_engine.fixtures",
+    "tests.support.many_runs",
+]
 
 
 @pytest.fixture(autouse=True)
