@@ -286,7 +286,7 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         statement = _page_select(
             arms, [*conditions, beyond], flt.limit + 1, oldest_first=at.backward
         )
-        rows = (await session.execute(statement)).all()
+        rows = (await (await session.connection()).execute(statement)).all()
         total, exact, page = at.total, at.total_exact, rows[: flt.limit]
         if at.backward:
             page, earlier, later = page[::-1], len(rows) > flt.limit, True
@@ -344,7 +344,9 @@ async def _first_page(
     counted = plan.searched is not None and plan.only_searched
     total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
     rows = (
-        await session.execute(_page_select(arms, conditions, flt.limit + 1, total_column))
+        await (await session.connection()).execute(
+            _page_select(arms, conditions, flt.limit + 1, total_column)
+        )
     ).all()
     if len(rows) <= flt.limit:
         return rows, len(rows), True

@@ -36,7 +36,9 @@ import orjson
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Select,
     TableClause,
+    bindparam,
     case,
     column,
     func,
@@ -253,6 +255,28 @@ class _Matches:
         return self.gap * self.total + (limit + 1) * self.span <= rows * self.total
 
 
+def _search_matches_select(index: TableClause) -> Select[Any]:
+    """The statement of `_search_matches` for `index`, its FTS5 query a bound parameter `query`.
+
+    Built once per index: building it and its cache key took about as long as SQLite takes to
+    run it (issue 10's text searches)."""
+    matching = select(index.c.rowid).where(column(index.name).match(bindparam("query")))
+    first = matching.limit(TOTAL_CAP + 1).subquery()
+    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
+    read = func.count()
+    return select(
+        read,
+        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
+        case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
+        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
+    ).select_from(first)
+
+
+_SEARCH_MATCHES = {
+    index.name: _search_matches_select(index) for index in (runs_search, runs_search_failed)
+}
+
+
 async def _search_matches(session: AsyncSession, index: TableClause, query: str) -> _Matches:
     """Everything a search needs of the index, in one statement that reads only the first
     TOTAL_CAP + 1 matches: FTS5 reads its doclists lazily, so a dense search costs no more
@@ -263,17 +287,9 @@ async def _search_matches(session: AsyncSession, index: TableClause, query: str)
     and the `seq`s the first ones span tell how dense they are among the newest runs. FTS5
     reads backwards at two to three times the cost, so only that one match is read so.
     """
-    matching = select(index.c.rowid).where(_search_match(index, query))
-    first = matching.limit(TOTAL_CAP + 1).subquery()
-    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
-    read = func.count()
-    statement = select(
-        read,
-        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
-        case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
-        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
-    ).select_from(first)
-    read_count, span, seqs, gap = (await session.execute(statement)).one()
+    statement = _SEARCH_MATCHES[index.name]
+    connection = await session.connection()
+    read_count, span, seqs, gap = (await connection.execute(statement, {"query": query})).one()
     return _Matches(
         total=min(read_count, TOTAL_CAP),
         exact=read_count <= TOTAL_CAP,
