@@ -54,7 +54,14 @@ from store.models import Run
 from store.records import TOTAL_CAP
 from store.types import RunStatus
 
-__all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
+__all__ = [
+    "SearchPlan",
+    "Walk",
+    "bound_search",
+    "bound_text_conditions",
+    "plan_search",
+    "text_conditions",
+]
 
 # FTS5's trigram index holds terms of three characters; shorter words are answered from
 # the terms that start with them (migration 0003 ends each indexed value with two U+0001).
@@ -121,6 +128,17 @@ class _Search:
     scan_reference: str | None = None
 
 
+# Built once: the terms from :low up to (not including) :high, one more than MAX_SHORT_TERMS.
+_SHORT_TERMS = (
+    select(runs_search_terms.c.term)
+    .where(
+        runs_search_terms.c.term >= bindparam("low"),
+        runs_search_terms.c.term < bindparam("high"),
+    )
+    .limit(MAX_SHORT_TERMS + 1)
+)
+
+
 async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
     """The indexed trigrams that start with a word of one or two characters.
 
@@ -130,16 +148,9 @@ async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
     folded = text.lower()
     if len(folded) != len(text):
         return None
-    terms = list(
-        await session.scalars(
-            select(runs_search_terms.c.term)
-            .where(
-                runs_search_terms.c.term >= folded,
-                runs_search_terms.c.term < folded + "\U0010ffff",
-            )
-            .limit(MAX_SHORT_TERMS + 1)
-        )
-    )
+    connection = await session.connection()
+    found = await connection.execute(_SHORT_TERMS, {"low": folded, "high": folded + "\U0010ffff"})
+    terms = list(found.scalars())
     return None if len(terms) > MAX_SHORT_TERMS else terms
 
 
@@ -220,6 +231,51 @@ def text_conditions(flt: RunFilter, plan: SearchPlan) -> list[ColumnElement[bool
     # Words the index cannot answer: a GLOB with each letter in either case (SQLite's LIKE
     # ignores the case of ASCII only).
     return conditions + _each_contained(search.scan_words, search.scan_reference, _glob)
+
+
+def bound_search(flt: RunFilter, plan: SearchPlan) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """For a search alone on SQLite: the form of its text conditions (a key: the same form is
+    the same statement) and the values of their bound parameters; None for any other search.
+
+    The page statement of each form is built once (bound_text_conditions): building it and its
+    cache key anew each call cost more than SQLite takes to run it."""
+    if plan.dialect != "sqlite" or not plan.only_searched or plan.search is None:
+        return None
+    if plan.walk == "rows":
+        params = {f"word_{i}": _glob_contains(word) for i, word in enumerate(flt.words)}
+        if flt.reference:
+            params["reference"] = _glob_contains(flt.reference)
+        return ("rows", len(flt.words), bool(flt.reference)), params
+    if isinstance(plan.matches, list):
+        return ("seqs",), {"seqs": plan.matches}
+    return ("index", _index_for(flt).name), {"query": plan.search.query}
+
+
+def bound_text_conditions(form: tuple[Any, ...]) -> list[ColumnElement[bool]]:
+    """text_conditions of a search alone of this form (bound_search), its values bound."""
+    if form[0] == "rows":
+        _, words, reference = form
+        conditions: list[ColumnElement[bool]] = []
+        for i in range(words):
+            word: Any = bindparam(f"word_{i}")
+            conditions.append(or_(_glob_bound(Run.reference, word), _glob_bound(Run.id, word)))
+        if reference:
+            conditions.append(_glob_bound(Run.reference, bindparam("reference")))
+        return conditions
+    if form[0] == "seqs":
+        return [Run.seq.in_(bindparam("seqs", expanding=True))]
+    index = runs_search_failed if form[1] == runs_search_failed.name else runs_search
+    matches = (
+        select(index.c.rowid.label("seq"))
+        .where(column(index.name).match(bindparam("query")))
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    return [(Run.seq + literal_column("0")).in_(select(matches.c.seq))]
+
+
+def _glob_bound(column: Any, pattern: Any) -> ColumnElement[bool]:
+    return column.op("GLOB", is_comparison=True)(pattern)  # type: ignore[no-any-return]
 
 
 def _each_contained(
