@@ -128,14 +128,14 @@ class _Search:
     scan_reference: str | None = None
 
 
-# Built once: the terms from :low up to (not including) :high, one more than MAX_SHORT_TERMS.
+# Built once: the terms from :low up to (not including) :high, at most :most of them.
 _SHORT_TERMS = (
     select(runs_search_terms.c.term)
     .where(
         runs_search_terms.c.term >= bindparam("low"),
         runs_search_terms.c.term < bindparam("high"),
     )
-    .limit(MAX_SHORT_TERMS + 1)
+    .limit(bindparam("most"))
 )
 
 
@@ -149,7 +149,9 @@ async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
     if len(folded) != len(text):
         return None
     connection = await session.connection()
-    found = await connection.execute(_SHORT_TERMS, {"low": folded, "high": folded + "\U0010ffff"})
+    found = await connection.execute(
+        _SHORT_TERMS, {"low": folded, "high": folded + "\U0010ffff", "most": MAX_SHORT_TERMS + 1}
+    )
     terms = list(found.scalars())
     return None if len(terms) > MAX_SHORT_TERMS else terms
 
@@ -312,7 +314,8 @@ class _Matches:
 
 
 def _search_matches_select(index: TableClause) -> Select[Any]:
-    """The statement of `_search_matches` for `index`, its FTS5 query a bound parameter `query`.
+    """The statement of `_search_matches` for `index`; its FTS5 query and WALK_INDEX_FROM are
+    bound parameters (`query`, `walk_index_from`).
 
     Built once per index: building it and its cache key took about as long as SQLite takes to
     run it (issue 10's text searches)."""
@@ -323,8 +326,13 @@ def _search_matches_select(index: TableClause) -> Select[Any]:
     return select(
         read,
         func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
-        case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
-        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
+        case((read < bindparam("walk_index_from"), func.json_group_array(first.c.rowid))),
+        case(
+            (
+                read >= bindparam("walk_index_from"),
+                select(func.max(Run.seq)).scalar_subquery() - newest,
+            )
+        ),
     ).select_from(first)
 
 
@@ -345,7 +353,9 @@ async def _search_matches(session: AsyncSession, index: TableClause, query: str)
     """
     statement = _SEARCH_MATCHES[index.name]
     connection = await session.connection()
-    read_count, span, seqs, gap = (await connection.execute(statement, {"query": query})).one()
+    read_count, span, seqs, gap = (
+        await connection.execute(statement, {"query": query, "walk_index_from": WALK_INDEX_FROM})
+    ).one()
     return _Matches(
         total=min(read_count, TOTAL_CAP),
         exact=read_count <= TOTAL_CAP,
