@@ -47,7 +47,13 @@ from store.records import (
     note_record,
     workflow_record,
 )
-from store.search import SearchPlan, plan_search, text_conditions
+from store.search import (
+    SearchPlan,
+    bound_search,
+    bound_text_conditions,
+    plan_search,
+    text_conditions,
+)
 from store.types import RunStatus
 
 # Each arm of a UNION ALL is one ordered index scan; past this many arms a
@@ -286,7 +292,7 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
         statement = _page_select(
             arms, [*conditions, beyond], flt.limit + 1, oldest_first=at.backward
         )
-        rows = (await session.execute(statement)).all()
+        rows = (await (await session.connection()).execute(statement)).all()
         total, exact, page = at.total, at.total_exact, rows[: flt.limit]
         if at.backward:
             page, earlier, later = page[::-1], len(rows) > flt.limit, True
@@ -342,16 +348,38 @@ async def _first_page(
     total and whether it is exact. The total rides along as a column, unless the search's own
     count already is it."""
     counted = plan.searched is not None and plan.only_searched
-    total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
-    rows = (
-        await session.execute(_page_select(arms, conditions, flt.limit + 1, total_column))
-    ).all()
+    connection = await session.connection()
+    if counted and (bound := bound_search(flt, plan)) is not None:
+        form, params = bound
+        rows = (await connection.execute(_search_page(flt, plan, form), params)).all()
+    else:
+        total_column = None if counted else _count_select(arms, conditions).scalar_subquery()
+        statement = _page_select(arms, conditions, flt.limit + 1, total_column)
+        rows = (await connection.execute(statement)).all()
     if len(rows) <= flt.limit:
         return rows, len(rows), True
     if plan.searched is not None and counted:
         return rows, plan.searched, plan.searched_exact
     matched = int(rows[0].total)
     return rows, min(matched, TOTAL_CAP), matched <= TOTAL_CAP
+
+
+# The first page of a search alone, one statement per form (bound_search), its values bound.
+_SEARCH_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+_SEARCH_PAGES_KEPT = 256
+
+
+def _search_page(flt: RunFilter, plan: SearchPlan, form: tuple[Any, ...]) -> Select[Any]:
+    """The page statement of a search alone (no workflow, times or run ID; failed runs at most),
+    built once per form, status and limit."""
+    key = (form, tuple(sorted(flt.statuses)), plan.by_seq, flt.limit)
+    if (statement := _SEARCH_PAGES.get(key)) is None:
+        if len(_SEARCH_PAGES) >= _SEARCH_PAGES_KEPT:
+            _SEARCH_PAGES.clear()
+        arms = _arms(flt, None, plan)
+        statement = _page_select(arms, bound_text_conditions(form), flt.limit + 1)
+        _SEARCH_PAGES[key] = statement
+    return statement
 
 
 async def count_by_status(

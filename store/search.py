@@ -36,7 +36,9 @@ import orjson
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Select,
     TableClause,
+    bindparam,
     case,
     column,
     func,
@@ -52,7 +54,14 @@ from store.models import Run
 from store.records import TOTAL_CAP
 from store.types import RunStatus
 
-__all__ = ["SearchPlan", "Walk", "plan_search", "text_conditions"]
+__all__ = [
+    "SearchPlan",
+    "Walk",
+    "bound_search",
+    "bound_text_conditions",
+    "plan_search",
+    "text_conditions",
+]
 
 # FTS5's trigram index holds terms of three characters; shorter words are answered from
 # the terms that start with them (migration 0003 ends each indexed value with two U+0001).
@@ -119,6 +128,17 @@ class _Search:
     scan_reference: str | None = None
 
 
+# Built once: the terms from :low up to (not including) :high, at most :most of them.
+_SHORT_TERMS = (
+    select(runs_search_terms.c.term)
+    .where(
+        runs_search_terms.c.term >= bindparam("low"),
+        runs_search_terms.c.term < bindparam("high"),
+    )
+    .limit(bindparam("most"))
+)
+
+
 async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
     """The indexed trigrams that start with a word of one or two characters.
 
@@ -128,16 +148,11 @@ async def _short_terms(session: AsyncSession, text: str) -> list[str] | None:
     folded = text.lower()
     if len(folded) != len(text):
         return None
-    terms = list(
-        await session.scalars(
-            select(runs_search_terms.c.term)
-            .where(
-                runs_search_terms.c.term >= folded,
-                runs_search_terms.c.term < folded + "\U0010ffff",
-            )
-            .limit(MAX_SHORT_TERMS + 1)
-        )
+    connection = await session.connection()
+    found = await connection.execute(
+        _SHORT_TERMS, {"low": folded, "high": folded + "\U0010ffff", "most": MAX_SHORT_TERMS + 1}
     )
+    terms = list(found.scalars())
     return None if len(terms) > MAX_SHORT_TERMS else terms
 
 
@@ -220,6 +235,51 @@ def text_conditions(flt: RunFilter, plan: SearchPlan) -> list[ColumnElement[bool
     return conditions + _each_contained(search.scan_words, search.scan_reference, _glob)
 
 
+def bound_search(flt: RunFilter, plan: SearchPlan) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """For a search alone on SQLite: the form of its text conditions (a key: the same form is
+    the same statement) and the values of their bound parameters; None for any other search.
+
+    The page statement of each form is built once (bound_text_conditions): building it and its
+    cache key anew each call cost more than SQLite takes to run it."""
+    if plan.dialect != "sqlite" or not plan.only_searched or plan.search is None:
+        return None
+    if plan.walk == "rows":
+        params = {f"word_{i}": _glob_contains(word) for i, word in enumerate(flt.words)}
+        if flt.reference:
+            params["reference"] = _glob_contains(flt.reference)
+        return ("rows", len(flt.words), bool(flt.reference)), params
+    if isinstance(plan.matches, list):
+        return ("seqs",), {"seqs": plan.matches}
+    return ("index", _index_for(flt).name), {"query": plan.search.query}
+
+
+def bound_text_conditions(form: tuple[Any, ...]) -> list[ColumnElement[bool]]:
+    """text_conditions of a search alone of this form (bound_search), its values bound."""
+    if form[0] == "rows":
+        _, words, reference = form
+        conditions: list[ColumnElement[bool]] = []
+        for i in range(words):
+            word: Any = bindparam(f"word_{i}")
+            conditions.append(or_(_glob_bound(Run.reference, word), _glob_bound(Run.id, word)))
+        if reference:
+            conditions.append(_glob_bound(Run.reference, bindparam("reference")))
+        return conditions
+    if form[0] == "seqs":
+        return [Run.seq.in_(bindparam("seqs", expanding=True))]
+    index = runs_search_failed if form[1] == runs_search_failed.name else runs_search
+    matches = (
+        select(index.c.rowid.label("seq"))
+        .where(column(index.name).match(bindparam("query")))
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    return [(Run.seq + literal_column("0")).in_(select(matches.c.seq))]
+
+
+def _glob_bound(column: Any, pattern: Any) -> ColumnElement[bool]:
+    return column.op("GLOB", is_comparison=True)(pattern)  # type: ignore[no-any-return]
+
+
 def _each_contained(
     words: Sequence[str],
     reference: str | None,
@@ -253,6 +313,34 @@ class _Matches:
         return self.gap * self.total + (limit + 1) * self.span <= rows * self.total
 
 
+def _search_matches_select(index: TableClause) -> Select[Any]:
+    """The statement of `_search_matches` for `index`; its FTS5 query and WALK_INDEX_FROM are
+    bound parameters (`query`, `walk_index_from`).
+
+    Built once per index: building it and its cache key took about as long as SQLite takes to
+    run it (issue 10's text searches)."""
+    matching = select(index.c.rowid).where(column(index.name).match(bindparam("query")))
+    first = matching.limit(TOTAL_CAP + 1).subquery()
+    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
+    read = func.count()
+    return select(
+        read,
+        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
+        case((read < bindparam("walk_index_from"), func.json_group_array(first.c.rowid))),
+        case(
+            (
+                read >= bindparam("walk_index_from"),
+                select(func.max(Run.seq)).scalar_subquery() - newest,
+            )
+        ),
+    ).select_from(first)
+
+
+_SEARCH_MATCHES = {
+    index.name: _search_matches_select(index) for index in (runs_search, runs_search_failed)
+}
+
+
 async def _search_matches(session: AsyncSession, index: TableClause, query: str) -> _Matches:
     """Everything a search needs of the index, in one statement that reads only the first
     TOTAL_CAP + 1 matches: FTS5 reads its doclists lazily, so a dense search costs no more
@@ -263,17 +351,11 @@ async def _search_matches(session: AsyncSession, index: TableClause, query: str)
     and the `seq`s the first ones span tell how dense they are among the newest runs. FTS5
     reads backwards at two to three times the cost, so only that one match is read so.
     """
-    matching = select(index.c.rowid).where(_search_match(index, query))
-    first = matching.limit(TOTAL_CAP + 1).subquery()
-    newest = matching.order_by(index.c.rowid.desc()).limit(1).scalar_subquery()
-    read = func.count()
-    statement = select(
-        read,
-        func.max(first.c.rowid) - func.min(first.c.rowid) + 1,
-        case((read < WALK_INDEX_FROM, func.json_group_array(first.c.rowid))),
-        case((read >= WALK_INDEX_FROM, select(func.max(Run.seq)).scalar_subquery() - newest)),
-    ).select_from(first)
-    read_count, span, seqs, gap = (await session.execute(statement)).one()
+    statement = _SEARCH_MATCHES[index.name]
+    connection = await session.connection()
+    read_count, span, seqs, gap = (
+        await connection.execute(statement, {"query": query, "walk_index_from": WALK_INDEX_FROM})
+    ).one()
     return _Matches(
         total=min(read_count, TOTAL_CAP),
         exact=read_count <= TOTAL_CAP,
