@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from difflib import SequenceMatcher
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Subscription
 from store.queries import all_workflows, match_workflows
 from store.records import WorkflowRecord
+from store.suggestions import closest_workflows
 from store.upsert import upsert
 
 __all__ = [
@@ -31,9 +31,6 @@ __all__ = [
     "subscribe",
     "unsubscribe",
 ]
-
-CLOSEST = 3
-_LONGEST_NAME = 520
 
 
 @dataclass(frozen=True)
@@ -84,33 +81,14 @@ class ChannelAlerts:
     alert_channel_of: tuple[WorkflowRecord, ...]  # workflows naming it their alert_channel
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def _likeness(typed: str, workflow: WorkflowRecord) -> float:
-    """How close `typed` is to any name of `workflow`, from 0 to 1; a part of a name counts
-    as close as the whole (people type `hubspot` for `hubspot-salesforce`)."""
-    # No name is longer than 520 characters (255 each side of the arrow): a longer text cannot
-    # be nearer, and comparing all of it would cost quadratic time.
-    wanted = _fold(typed)[:_LONGEST_NAME]
-    names = [workflow.id, workflow.name or "", workflow.route]
-    return max(
-        1.0
-        if wanted and wanted in _fold(name)
-        else SequenceMatcher(None, wanted, _fold(name)).ratio()
-        for name in names
-    )
-
-
 def lookup_workflow(typed: str, workflows: Iterable[WorkflowRecord]) -> WorkflowLookup:
-    """The workflows `typed` names; with none, the CLOSEST nearest of the others."""
+    """The workflows `typed` names; with none, the closest of the others (as /runs offers
+    them for a workflow it does not know)."""
     known = list(workflows)
     matches = tuple(match_workflows(typed, known))
     if matches:
         return WorkflowLookup(typed, matches)
-    nearest = sorted(known, key=lambda workflow: (-_likeness(typed, workflow), workflow.id))
-    return WorkflowLookup(typed, (), tuple(nearest[:CLOSEST]))
+    return WorkflowLookup(typed, (), closest_workflows(typed, known))
 
 
 async def _subscriptions(
