@@ -13,10 +13,15 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers import ids
+from store.records import WorkflowRecord
 
 from .text import escape_and_truncate, isolate, one_line
 
 _CONFIRM_REFERENCE = 120  # the confirm dialog's text holds 300 characters in all
+# Display budgets in characters once escaped: a label stays under 400 whatever the engine sent.
+_APP_NAME = 80
+_WORKFLOW_NAME = 100
+_WORKFLOW_ID = 70
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:
@@ -31,6 +36,17 @@ def section(text: str) -> SectionBlock:
 
 def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[mrkdwn(text)])
+
+
+def workflow_label(workflow: WorkflowRecord) -> str:
+    """`*Source → Destination* · name (`id`)`, escaped and cut."""
+    route = " → ".join(
+        escape_and_truncate(one_line(part), _APP_NAME)
+        for part in (workflow.source, workflow.destination)
+    )
+    name = escape_and_truncate(one_line(workflow.name or ""), _WORKFLOW_NAME)
+    workflow_id = escape_and_truncate(workflow.id, _WORKFLOW_ID)
+    return f"*{route}*" + (f" · {name}" if name else "") + f" (`{workflow_id}`)"
 
 
 def view_details_button(run_id: str) -> ButtonElement:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ContextBlock
 
 from store.grammar import GRAMMAR, GrammarEntry
 
@@ -15,7 +15,7 @@ from .elements import section as _section
 from .message import SlackMessage
 from .text import escape_mrkdwn, packed
 
-__all__ = ["SUBCOMMANDS", "help_lines", "help_message", "help_text", "usage_message"]
+__all__ = ["SUBCOMMANDS", "help_lines", "help_message", "help_text", "usage_block", "usage_message"]
 
 USAGE = "Usage: `/runs [STATUS…] [FILTER…] [TEXT]`, in any order; every word given must match."
 SECTION_TEXT_MAX = 3_000
@@ -80,12 +80,11 @@ def help_message(subcommands: Collection[str]) -> SlackMessage:
     return SlackMessage(text=USAGE, blocks=tuple(blocks))
 
 
+def usage_block() -> ContextBlock:
+    """How to write a search, and where the help is: the last block of an answer that failed."""
+    return _context(f"{USAGE} `/runs help` lists every filter, with examples.")
+
+
 def usage_message(sentence: str) -> SlackMessage:
-    """`sentence` (mrkdwn, already escaped), then how to write a search and where the help is."""
-    return SlackMessage(
-        text=sentence,
-        blocks=(
-            _section(sentence),
-            _context(f"{USAGE} `/runs help` lists every filter, with examples."),
-        ),
-    )
+    """`sentence` (mrkdwn, already escaped), then the usage."""
+    return SlackMessage(text=sentence, blocks=(_section(sentence), usage_block()))

@@ -7,13 +7,14 @@ was typed is escaped and cut, so an answer stays within Block Kit's limits for a
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
 from store.errors import FilterSyntaxError
 from store.records import WorkflowRecord
 from store.suggestions import Suggestion
 
-from .help import USAGE
+from .elements import section as _section
+from .help import usage_block
 from .message import SlackMessage
 from .query_errors import describe
 from .text import escape_and_truncate, escape_mrkdwn, one_line, truncate
@@ -28,8 +29,6 @@ COMMAND_LIMIT = 1000  # a suggested command
 NAME_LIMIT = 100  # a workflow's id, name or route
 MEANT_LIMIT = 3  # typos named
 
-MORE_HELP = "`/runs help` lists every filter, with examples."
-
 
 def _code(text: str, limit: int) -> str:
     """`text` as inline code, escaped and cut; plain when a backtick would end the code early."""
@@ -41,14 +40,6 @@ def _command_block(words: str) -> str:
     """`/runs words` as a block of code to copy (plain when it holds a fence itself)."""
     command = escape_and_truncate(f"/runs {words}".rstrip(), COMMAND_LIMIT)
     return f"```{command}```" if "```" not in command else command
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
-def _usage() -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=f"{USAGE} {MORE_HELP}")])
 
 
 def _pointer(text: str, spans: list[tuple[int, int]], position: int) -> str:
@@ -95,7 +86,7 @@ def unreadable_query(
         blocks.append(_section(f"Did you mean {_code(meant, WORD_LIMIT)}?"))
     if error.hint:
         blocks.append(_section(f"For example: {_code(error.hint, ECHO_LIMIT)}"))
-    blocks.append(_usage())
+    blocks.append(usage_block())
     return SlackMessage(text=sentence, blocks=tuple(blocks))
 
 
@@ -136,6 +127,6 @@ def no_runs_matched(text: str, suggestion: Suggestion) -> SlackMessage:
         blocks.append(
             _section(f"The nearest query that finds runs:\n{_command_block(suggestion.query)}")
         )
-    blocks.append(_usage())
+    blocks.append(usage_block())
     fallback = f"No runs match /runs {truncate(one_line(text), ECHO_LIMIT)}".rstrip() + "."
     return SlackMessage(text=escape_mrkdwn(fallback), blocks=tuple(blocks))

@@ -15,9 +15,9 @@ from store.errors import FilterSyntaxError
 from store.stats import FailingWorkflow, FailureSeries, RunStats
 from store.types import RunStatus
 
+from .elements import mrkdwn, section, workflow_label
 from .message import SlackMessage
 from .query_errors import describe
-from .sections import mrkdwn, section, workflow_label
 from .text import escape_and_truncate, escape_mrkdwn, one_line, slack_date, status_emoji
 
 __all__ = ["STATS_USAGE", "sparkline", "stats_message", "stats_not_read"]

@@ -18,9 +18,9 @@ from store.subscriptions import (
     WorkflowLookup,
 )
 
+from .elements import mrkdwn, section, workflow_label
 from .message import SlackMessage
 from .query_errors import describe
-from .sections import mrkdwn, section, workflow_label
 from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date
 
 __all__ = [
