@@ -25,7 +25,8 @@ from store.types import RunStatus
 
 from .causes import cause_label, likely_cause
 from .elements import mrkdwn as _mrkdwn
-from .elements import note_button, retrigger_button, view_details_button
+from .elements import note_button, retrigger_button, view_details_button, workflow_name
+from .elements import route as _route
 from .elements import section as _section
 from .message import SlackMessage
 from .text import (
@@ -47,8 +48,6 @@ SECTION_TEXT_MAX = 3_000
 MESSAGE_MAX_BLOCKS = 50
 
 # Display budgets, in characters once escaped.
-_APP_NAME = 80
-_WORKFLOW_NAME = 100
 _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 escaped (&amp;)
 _STEP = 300
 _ERROR_BLOCK = 1_500
@@ -262,14 +261,8 @@ def _retrigger_finished(run: AlertRun) -> bool:
     return run.retry is not None and run.retry.status is RunStatus.FINISHED
 
 
-def _route(workflow: WorkflowRecord) -> str:
-    source = escape_and_truncate(one_line(workflow.source), _APP_NAME)
-    destination = escape_and_truncate(one_line(workflow.destination), _APP_NAME)
-    return f"{source} → {destination}"
-
-
 def _name_suffix(workflow: WorkflowRecord) -> str:
-    name = escape_and_truncate(one_line(workflow.name or ""), _WORKFLOW_NAME)
+    name = workflow_name(workflow)
     return f" · {name}" if name else ""
 
 

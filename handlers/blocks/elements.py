@@ -38,15 +38,24 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[mrkdwn(text)])
 
 
+def route(workflow: WorkflowRecord) -> str:
+    """`Source → Destination`, each app's name escaped and cut."""
+    return " → ".join(
+        escape_and_truncate(one_line(app), _APP_NAME)
+        for app in (workflow.source, workflow.destination)
+    )
+
+
+def workflow_name(workflow: WorkflowRecord) -> str:
+    """The workflow's own name, escaped and cut ("" when it has none)."""
+    return escape_and_truncate(one_line(workflow.name or ""), _WORKFLOW_NAME)
+
+
 def workflow_label(workflow: WorkflowRecord) -> str:
     """`*Source → Destination* · name (`id`)`, escaped and cut."""
-    route = " → ".join(
-        escape_and_truncate(one_line(part), _APP_NAME)
-        for part in (workflow.source, workflow.destination)
-    )
-    name = escape_and_truncate(one_line(workflow.name or ""), _WORKFLOW_NAME)
+    name = workflow_name(workflow)
     workflow_id = escape_and_truncate(workflow.id, _WORKFLOW_ID)
-    return f"*{route}*" + (f" · {name}" if name else "") + f" (`{workflow_id}`)"
+    return f"*{route(workflow)}*" + (f" · {name}" if name else "") + f" (`{workflow_id}`)"
 
 
 def view_details_button(run_id: str) -> ButtonElement:

@@ -24,7 +24,7 @@ from store.records import RunPage, RunSummary
 from store.types import RunStatus
 
 from .elements import context as _context
-from .elements import note_button, retrigger_button, view_details_button
+from .elements import note_button, retrigger_button, route, view_details_button
 from .elements import section as _section
 from .help import usage_message
 from .message import SlackMessage
@@ -42,7 +42,6 @@ PAGE_SIZE = 10
 
 # Display budgets, in characters once escaped.
 _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 escaped (&amp;)
-_APP_NAME = 80
 _ERROR = 200
 _QUERY = 300
 _FALLBACK_QUERY = 100
@@ -139,14 +138,10 @@ def _rows(runs: Sequence[RunSummary], number: int) -> list[Block]:
 
 def _row(run: RunSummary) -> SectionBlock:
     reference = escape_and_truncate(one_line(run.reference), _REFERENCE) or "(no reference)"
-    route = " → ".join(
-        escape_and_truncate(one_line(app), _APP_NAME)
-        for app in (run.workflow.source, run.workflow.destination)
-    )
     notes = {0: "no notes", 1: "💬 1 note"}.get(run.note_count, f"💬 {run.note_count} notes")
     lines = [
         f"{status_emoji(run.status)} *{run.status.value.capitalize()}* · {isolate(reference)}",
-        f"{route} · {slack_date(run.started_at)} · `{escape_mrkdwn(run.id)}` · {notes}",
+        f"{route(run.workflow)} · {slack_date(run.started_at)} · `{escape_mrkdwn(run.id)}` · {notes}",
     ]
     error = excerpt(run.error_message or "", _ERROR)
     if error:
