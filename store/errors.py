@@ -58,3 +58,21 @@ class FilterSyntaxError(ValueError):
 
 class NaiveDatetimeError(ValueError):
     """A datetime without a time zone reached the store: always a bug."""
+
+
+class RetriggerInFlight(Exception):
+    """The run already has a retrigger in flight: `requested_by` asked for it, as
+    `new_run_id`. Nothing new was made."""
+
+    def __init__(self, run_id: str, *, new_run_id: str, requested_by: str) -> None:
+        super().__init__(f"{run_id} is already being retriggered as {new_run_id}")
+        self.run_id, self.new_run_id, self.requested_by = run_id, new_run_id, requested_by
+
+
+class RetriggerNotConfigured(Exception):
+    """Retriggers cannot be sent until `variable` (an environment variable, or the
+    workflow's `trigger_url`) is set. Nothing was made."""
+
+    def __init__(self, variable: str, *, workflow_id: str | None = None) -> None:
+        super().__init__(f"{variable} is not set")
+        self.variable, self.workflow_id = variable, workflow_id

@@ -20,7 +20,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.types import AlertKind, DeliveryState, RunStatus, UTCDateTime, metadata
+from store.types import (
+    AlertKind,
+    DeliveryState,
+    RetriggerState,
+    RunStatus,
+    ThreadLineKind,
+    UTCDateTime,
+    metadata,
+)
 
 RunId = Annotated[str, mapped_column(String(64))]
 UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
@@ -130,32 +138,54 @@ class Note(Base):
 
 
 class Retrigger(Base):
-    """Who asked to run a run again, as which new run, and how its request to the engine went."""
+    """The retrigger outbox: who asked to run a run again, as which new run, and how its
+    request to the engine goes. Written in one transaction with the new run."""
 
     __tablename__ = "retriggers"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'accepted', 'failed')", name="state"),
+        _one_of("state", RetriggerState),
         # One retrigger in flight per original run, however many times it is clicked.
         Index(
             "uq_retriggers_run_id_in_flight",
             "run_id",
             unique=True,
+            sqlite_where=text("state IN ('pending', 'accepted')"),
+            postgresql_where=text("state IN ('pending', 'accepted')"),
+        ),
+        Index(
+            "ix_retriggers_unsent",
+            "next_attempt_at",
             sqlite_where=text("state = 'pending'"),
             postgresql_where=text("state = 'pending'"),
         ),
-        Index("ix_retriggers_state_next_attempt_at", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
     run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    new_run_id: Mapped[RunId] = mapped_column(ForeignKey("runs.id"), unique=True)
+    new_run_id: Mapped[RunId] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), unique=True
+    )
     requested_by: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16))
+    # Where the request goes and its exact body, fixed when asked: every attempt sends the
+    # same bytes (CONTRACT.md section 5), whatever changes in the workflow meanwhile.
+    trigger_url: Mapped[str] = mapped_column(String(2048))
+    body: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[UTCTime | None]
+    next_attempt_at: Mapped[UTCTime]
     last_error: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[UTCTime]
     updated_at: Mapped[UTCTime]
+
+
+class TriggerPace(Base):
+    """When the next request to one trigger URL may go: RUNSBOT_RETRIGGER_RATE's spacing, or
+    an engine's Retry-After. A row, so that whichever replica sends next keeps to it."""
+
+    __tablename__ = "trigger_paces"
+
+    trigger_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    not_before: Mapped[UTCTime]
 
 
 class Subscription(Base):
@@ -263,6 +293,49 @@ class AlertThreadPost(Base):
     alert_message_id: Mapped[int] = mapped_column(
         ForeignKey("alert_messages.id", ondelete="CASCADE"), index=True
     )
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    post_attempted_at: Mapped[UTCTime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[UTCTime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[UTCTime]
+
+
+class AlertThreadLine(Base):
+    """A plain reply runsbot adds to an alert's thread (a ThreadLineKind): queued in the
+    transaction that makes it true, posted once by the alert dispatcher."""
+
+    __tablename__ = "alert_thread_lines"
+    __table_args__ = (
+        _one_of("kind", ThreadLineKind),
+        Index(
+            "ix_alert_thread_lines_unposted",
+            "next_attempt_at",
+            sqlite_where=text("message_ts IS NULL"),
+            postgresql_where=text("message_ts IS NULL"),
+        ),
+        # A note is mirrored once into each thread.
+        Index(
+            "uq_alert_thread_lines_alert_message_id_note_id",
+            "alert_message_id",
+            "note_id",
+            unique=True,
+            sqlite_where=text("note_id IS NOT NULL"),
+            postgresql_where=text("note_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    alert_message_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    # The note a NOTE line mirrors (a deleted note takes its unposted line with it).
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), index=True
+    )
+    # The run a line is about: for retry lines, the new run.
+    run_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     post_attempted_at: Mapped[UTCTime | None]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -57,6 +57,27 @@ class DeliveryState(StrEnum):
     POSTED = "posted"
 
 
+class RetriggerState(StrEnum):
+    """Where a retrigger stands. pending: not yet accepted by the engine (the dispatcher sends
+    it); accepted: the engine took it, its new run has not ended; ended: the new run ended;
+    given_up: the engine never accepted it, and the new run was marked failed. The first two
+    are "in flight": one at a time per original run (a unique index says so)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    ENDED = "ended"
+    GIVEN_UP = "given_up"
+
+
+class ThreadLineKind(StrEnum):
+    """A plain reply runsbot adds to an alert's thread: a note added from a modal or the API,
+    a retrigger's new run that ended, or a retrigger the engine never accepted."""
+
+    NOTE = "note"
+    RETRY_ENDED = "retry_ended"
+    RETRY_GIVEN_UP = "retry_given_up"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on SQLite (naive UTC text) and PostgreSQL (timestamptz)."""
 

@@ -29,7 +29,10 @@ async def retriggered(runsbot: Runsbot, run_id: str, *, as_run: str) -> None:
                 new_run_id=as_run,
                 requested_by=f"slack:{ALICE}",
                 state="accepted",
-                attempts=0,
+                trigger_url="http://127.0.0.1:9/trigger",
+                body="{}",
+                attempts=1,
+                next_attempt_at=now,
                 requested_at=now,
                 updated_at=now,
             )
