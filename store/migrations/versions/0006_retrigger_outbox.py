@@ -12,6 +12,8 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +27,7 @@ depends_on = None
 BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _partial(where: str) -> dict[str, sa.TextClause]:
+def _partial(where: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
 
 
