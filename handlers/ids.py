@@ -43,3 +43,9 @@ class Shortcut(StrEnum):
     """`callback_id`s of message shortcuts (they must match manifest.yml)."""
 
     RETRIGGER_MESSAGE = "retrigger_from_message"
+
+
+def slack_person(user_id: str) -> str:
+    """How a Slack user is recorded as a note's author or a retrigger's requester
+    (CONTRACT.md section 5: `"requested_by": "slack:U024BE7LH"`); shown by elements.person."""
+    return f"slack:{user_id}"

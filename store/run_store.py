@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from store import (
+    alert_messages,
     alert_planning,
     deliveries,
     leases,
@@ -21,6 +22,7 @@ from store import (
     suggestions,
     writes,
 )
+from store.alert_messages import AlertedRuns
 from store.alert_planning import GroupingRules
 from store.database import SchemaUpgrade, create_engine, upgrade
 from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
@@ -184,6 +186,12 @@ class RunStore:
                 slack_message_ts=slack_message_ts,
                 now=self._clock(),
             )
+
+    async def alerted_runs(self, channel_id: str, message_ts: str) -> AlertedRuns | None:
+        """The alert runsbot posted at (channel_id, message_ts), or whose thread listing reply
+        is there, with the runs it names; None for any other message."""
+        async with self._sessions() as session:
+            return await alert_messages.alerted_runs(session, channel_id, message_ts)
 
     # Workflows -----------------------------------------------------------
 

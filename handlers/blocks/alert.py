@@ -6,7 +6,6 @@ escaped and cut here, to budgets far inside Slack's limits whatever the engine s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from slack_sdk.models.blocks import (
@@ -25,7 +24,13 @@ from store.types import RunStatus
 
 from .causes import cause_label, likely_cause
 from .elements import mrkdwn as _mrkdwn
-from .elements import note_button, retrigger_button, view_details_button, workflow_name
+from .elements import (
+    note_button,
+    person,
+    retrigger_button,
+    view_details_button,
+    workflow_name,
+)
 from .elements import route as _route
 from .elements import section as _section
 from .message import SlackMessage
@@ -51,7 +56,6 @@ MESSAGE_MAX_BLOCKS = 50
 _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 escaped (&amp;)
 _STEP = 300
 _ERROR_BLOCK = 1_500
-_REQUESTER = 100
 _FALLBACK_REFERENCE = 80
 _FALLBACK_ERROR = 150
 # Above what the budgets of its parts add up to (a group alert's is about 525): this last cut
@@ -62,7 +66,6 @@ _LINE_STEP = 40
 _LINE_ERROR = 80
 
 # Only a well-formed Slack user ID becomes a mention; anything else is shown as text.
-_SLACK_REQUESTER = re.compile(r"slack:([UW][A-Z0-9]{2,30})")
 
 _ButtonMaker = Callable[[AlertRun], ButtonElement | None]
 
@@ -197,7 +200,7 @@ def _breakdown_text(group: GroupAlert) -> str:
 def _retry_text(retry: RetryView) -> str:
     new_run = f"`{escape_mrkdwn(retry.new_run_id)}`"
     asked = (
-        f"🔁 Retriggered by {_requester(retry.requested_by)} as {new_run} "
+        f"🔁 Retriggered by {person(retry.requested_by)} as {new_run} "
         f"· {slack_date(retry.requested_at)}"
     )
     outcome = {
@@ -208,13 +211,6 @@ def _retry_text(retry: RetryView) -> str:
         RunStatus.SKIPPED: "⏭️ The new run was skipped: a workflow condition was not met",
     }[retry.status]
     return f"{asked}\n{outcome}"
-
-
-def _requester(requested_by: str) -> str:
-    match = _SLACK_REQUESTER.fullmatch(requested_by)
-    if match:
-        return f"<@{match.group(1)}>"
-    return escape_and_truncate(one_line(requested_by), _REQUESTER) or "someone"
 
 
 def _thread_line(run: AlertRun) -> str:

@@ -3,6 +3,8 @@ buttons (View details, Retrigger with its confirmation, Add note), each carrying
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
@@ -22,6 +24,9 @@ _CONFIRM_REFERENCE = 120  # the confirm dialog's text holds 300 characters in al
 _APP_NAME = 80
 _WORKFLOW_NAME = 100
 _WORKFLOW_ID = 70
+_PERSON = 100
+# How runsbot records a Slack user as a note's author or a retrigger's requester.
+_SLACK_PERSON = re.compile(r"slack:([UW][A-Z0-9]{2,30})")
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:
@@ -56,6 +61,15 @@ def workflow_label(workflow: WorkflowRecord) -> str:
     name = workflow_name(workflow)
     workflow_id = escape_and_truncate(workflow.id, _WORKFLOW_ID)
     return f"*{route(workflow)}*" + (f" · {name}" if name else "") + f" (`{workflow_id}`)"
+
+
+def person(name: str) -> str:
+    """Who asked or wrote: a Slack user ("slack:U…") as a mention, anyone else (as the API
+    named them) escaped and cut."""
+    match = _SLACK_PERSON.fullmatch(name)
+    if match:
+        return f"<@{match.group(1)}>"
+    return escape_and_truncate(one_line(name), _PERSON) or "someone"
 
 
 def view_details_button(run_id: str) -> ButtonElement:
