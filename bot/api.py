@@ -32,6 +32,7 @@ from store.ids import is_valid_run_id
 from store.records import ReportOutcome, ReportResult, WorkflowSpec
 from store.reports import RunReport
 from store.run_store import RunStore
+from store.types import NoteSource
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ async def add_note(request: web.Request) -> web.Response:
         raise validation_error(error) from None
     try:
         record = await request.app[STORE].add_note(
-            run_id, author=note.author, text=note.text, source="api"
+            run_id, author=note.author, text=note.text, source=NoteSource.API
         )
     except RunNotFound:
         raise ApiError(404, f"no run with ID {run_id}") from None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from store.types import (
     AlertKind,
     DeliveryState,
+    NoteSource,
     RetriggerState,
     RunStatus,
     ThreadLineKind,
@@ -114,7 +115,7 @@ class ReportEvent(Base):
 class Note(Base):
     __tablename__ = "notes"
     __table_args__ = (
-        CheckConstraint("source IN ('api', 'slack_modal', 'slack_thread')", name="source"),
+        _one_of("source", NoteSource),
         # A thread reply is one note: its edits and deletion find it by (channel, ts).
         Index(
             "uq_notes_slack_channel_id_slack_message_ts",

@@ -69,6 +69,16 @@ class RetriggerState(StrEnum):
     GIVEN_UP = "given_up"
 
 
+class NoteSource(StrEnum):
+    """Where a note came from: the run API, Slack's Add note modal, a reply in an alert's
+    thread, or runsbot itself (the audit trail: who retriggered the run, as which run)."""
+
+    API = "api"
+    SLACK_MODAL = "slack_modal"
+    SLACK_THREAD = "slack_thread"
+    RUNSBOT = "runsbot"
+
+
 class ThreadLineKind(StrEnum):
     """A plain reply runsbot adds to an alert's thread: a note added from a modal or the API,
     a retrigger's new run that ended, or a retrigger the engine never accepted."""

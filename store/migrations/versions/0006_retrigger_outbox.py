@@ -1,4 +1,5 @@
-"""The retrigger outbox, each trigger URL's pace, and runsbot's own lines in alert threads
+"""The retrigger outbox, each trigger URL's pace, runsbot's own lines in alert threads, and
+runsbot's own notes (source `runsbot`: the audit trail of retriggers)
 
 `retriggers` of 0001 never held rows (nothing wrote it before this), so it is made anew:
 its states are now pending, accepted, ended and given_up, the first two "in flight" (one
@@ -31,7 +32,28 @@ def _partial(where: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
 
 
+NOTE_SOURCES = "'api', 'slack_modal', 'slack_thread'"
+
+
+def _note_sources(sources: str) -> None:
+    # SQLite changes a CHECK by copying the table (batch mode); the partial unique index is
+    # made again after, since the copy would not carry its WHERE.
+    op.drop_index("uq_notes_slack_channel_id_slack_message_ts", "notes")
+    with op.batch_alter_table("notes", recreate="auto") as batch:
+        batch.drop_constraint(op.f("ck_notes_source"), type_="check")
+        batch.create_check_constraint(op.f("ck_notes_source"), sa.text(f"source IN ({sources})"))
+    op.create_index(
+        "uq_notes_slack_channel_id_slack_message_ts",
+        "notes",
+        ["slack_channel_id", "slack_message_ts"],
+        unique=True,
+        **_partial("slack_message_ts IS NOT NULL"),
+    )
+
+
 def upgrade() -> None:
+    # runsbot's own notes: the audit trail of retriggers.
+    _note_sources(f"{NOTE_SOURCES}, 'runsbot'")
     op.drop_table("retriggers")
     op.create_table(
         "retriggers",
@@ -131,6 +153,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM notes WHERE source = 'runsbot'")
+    _note_sources(NOTE_SOURCES)
     op.drop_table("alert_thread_lines")
     op.drop_table("trigger_paces")
     # Back to 0001's shape, empty: 0005's code never wrote it.
