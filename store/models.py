@@ -116,11 +116,13 @@ class Note(Base):
     __tablename__ = "notes"
     __table_args__ = (
         _one_of("source", NoteSource),
-        # A thread reply is one note: its edits and deletion find it by (channel, ts).
+        # A thread reply is one note on each run it is about: its edits and deletion find
+        # them by (channel, ts), and Slack's redelivery of it adds none.
         Index(
             "uq_notes_slack_channel_id_slack_message_ts",
             "slack_channel_id",
             "slack_message_ts",
+            "run_id",
             unique=True,
             sqlite_where=text("slack_message_ts IS NOT NULL"),
             postgresql_where=text("slack_message_ts IS NOT NULL"),

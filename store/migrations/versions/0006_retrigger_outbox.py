@@ -1,5 +1,6 @@
 """The retrigger outbox, each trigger URL's pace, runsbot's own lines in alert threads, and
-runsbot's own notes (source `runsbot`: the audit trail of retriggers)
+runsbot's own notes (source `runsbot`: the audit trail of retriggers); a thread reply's
+notes are unique per (channel, ts, run): in a group alert's thread one reply names several runs
 
 `retriggers` of 0001 never held rows (nothing wrote it before this), so it is made anew:
 its states are now pending, accepted, ended and given_up, the first two "in flight" (one
@@ -33,9 +34,10 @@ def _partial(where: str) -> dict[str, Any]:
 
 
 NOTE_SOURCES = "'api', 'slack_modal', 'slack_thread'"
+REPLY = ["slack_channel_id", "slack_message_ts"]
 
 
-def _note_sources(sources: str) -> None:
+def _note_sources(sources: str, *, reply_columns: list[str]) -> None:
     # SQLite changes a CHECK by copying the table (batch mode); the partial unique index is
     # made again after, since the copy would not carry its WHERE.
     op.drop_index("uq_notes_slack_channel_id_slack_message_ts", "notes")
@@ -45,15 +47,16 @@ def _note_sources(sources: str) -> None:
     op.create_index(
         "uq_notes_slack_channel_id_slack_message_ts",
         "notes",
-        ["slack_channel_id", "slack_message_ts"],
+        reply_columns,
         unique=True,
         **_partial("slack_message_ts IS NOT NULL"),
     )
 
 
 def upgrade() -> None:
-    # runsbot's own notes: the audit trail of retriggers.
-    _note_sources(f"{NOTE_SOURCES}, 'runsbot'")
+    # runsbot's own notes (the audit trail of retriggers); and a reply in a group alert's
+    # thread is one note on each run it names, so a reply's notes are unique per run.
+    _note_sources(f"{NOTE_SOURCES}, 'runsbot'", reply_columns=[*REPLY, "run_id"])
     op.drop_table("retriggers")
     op.create_table(
         "retriggers",
@@ -154,7 +157,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM notes WHERE source = 'runsbot'")
-    _note_sources(NOTE_SOURCES)
+    _note_sources(NOTE_SOURCES, reply_columns=REPLY)
     op.drop_table("alert_thread_lines")
     op.drop_table("trigger_paces")
     # Back to 0001's shape, empty: 0005's code never wrote it.
