@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.alert_queue import mark_alerts_stale
@@ -28,7 +28,9 @@ from store.records import (
     WorkflowRecord,
     workflow_record,
 )
-from store.types import NoteSource, RetriggerState, RunStatus
+from store.reports import RunState
+from store.thread_lines import queue_thread_lines
+from store.types import NoteSource, RetriggerState, RunStatus, ThreadLineKind
 
 IN_FLIGHT = (RetriggerState.PENDING, RetriggerState.ACCEPTED)
 
@@ -167,6 +169,33 @@ async def request_retrigger(
         requested_by=requested_by,
         requested_at=now,
     )
+
+
+async def follow_retried_runs(
+    session: AsyncSession, states: dict[str, RunState], retry_of: dict[str, str], now: datetime
+) -> None:
+    """In a report's transaction, for the reported runs that are retriggers (`retry_of`: new
+    run -> original): a report proves the engine took the request (pending -> accepted); a
+    terminal one ends the retrigger and queues a line in the original's alert threads."""
+    ending = [run_id for run_id in retry_of if states[run_id].status.is_terminal]
+    taken = [run_id for run_id in retry_of if not states[run_id].status.is_terminal]
+    if ending:
+        ended = await session.execute(
+            update(Retrigger)
+            .where(Retrigger.new_run_id.in_(ending), Retrigger.state.in_(IN_FLIGHT))
+            .values(state=RetriggerState.ENDED, updated_at=now)
+            .returning(Retrigger.run_id, Retrigger.new_run_id)
+        )
+        for original_id, new_id in ended.all():
+            await queue_thread_lines(
+                session, original_id, ThreadLineKind.RETRY_ENDED, now=now, about_run_id=new_id
+            )
+    if taken:
+        await session.execute(
+            update(Retrigger)
+            .where(Retrigger.new_run_id.in_(taken), Retrigger.state == RetriggerState.PENDING)
+            .values(state=RetriggerState.ACCEPTED, updated_at=now)
+        )
 
 
 def _summary(row: Run, workflow: WorkflowRecord, note_count: int) -> RunSummary:
