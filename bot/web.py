@@ -157,6 +157,9 @@ def create_web_app(
         )
         if isinstance(store.on_alerts_queued, AlertsQueued):
             store.on_alerts_queued.connect(dispatcher.queued)
+        if isinstance(store.on_retrigger_requested, RetriggersWaiting):
+            # The original's alert now says who retriggered it: re-render it soon.
+            store.on_retrigger_requested.connect(dispatcher.wake)
         app[DISPATCHER] = dispatcher
     # Stopped in reverse order: jobs, then Slack, then the store they use.
     app.cleanup_ctx.extend((_store_lifetime, _slack_connection, _scheduled_jobs))
