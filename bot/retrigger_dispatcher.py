@@ -131,6 +131,10 @@ class RetriggerDispatcher:
         async with self._lock:
             while self._again and not self._closed:
                 self._again = False
+                # A read first: with nothing due (most sweeps) the lease is not written.
+                urls = await self._store.retrigger_urls_due()
+                if not urls:
+                    return
                 if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
                     return
                 for given_up in await self._store.give_up_retriggers(
@@ -146,7 +150,7 @@ class RetriggerDispatcher:
                     # Nothing can be signed (the store refuses new requests too): what an
                     # earlier configuration left is given up when its window ends.
                     return
-                for url in await self._store.retrigger_urls_due():
+                for url in urls:
                     self._kick(url)
 
     async def close(self) -> None:

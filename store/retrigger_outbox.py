@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.ingest import apply_reports
@@ -45,7 +45,9 @@ class GivenUp:
     reason: str
 
 
-_PENDING = Retrigger.state == RetriggerState.PENDING
+# A literal, not a bound value: only then can SQLite's planner (and PostgreSQL's generic
+# plans) see that the query matches the partial index ix_retriggers_unsent.
+_PENDING = Retrigger.state == literal_column(f"'{RetriggerState.PENDING.value}'")
 
 
 async def urls_with_due_sends(session: AsyncSession, *, now: datetime) -> set[str]:
