@@ -1,5 +1,7 @@
-"""The one error handler: a listener's unexpected failure is logged with a short reference,
-and the person who typed or clicked is told, privately, with that reference.
+"""The one error handler. A retrigger refused (not allowed, already in flight, not configured,
+no such run) is told to the person privately where they clicked, the same on every surface.
+Any other failure is logged with a short reference, and the person who typed or clicked is
+told, privately, with that reference.
 """
 
 from __future__ import annotations
@@ -10,18 +12,48 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.blocks.message import SlackMessage
+from handlers.blocks.retrigger import already_retriggered, not_allowed, not_configured
+from handlers.blocks.runs_page import run_not_found
 from handlers.blocks.unexpected import went_wrong
+from handlers.private_answers import answer_privately
+from handlers.retrigger_access import NotAllowedToRetrigger, Verdict
+from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 
 log = logging.getLogger(__name__)
 
 
-async def on_listener_error(error: Exception, body: dict[str, Any], respond: AsyncRespond) -> None:
+def refusal(error: Exception) -> SlackMessage | None:
+    """What the person is told when `error` refused what they asked; None when it is no
+    refusal but a failure."""
+    if isinstance(error, NotAllowedToRetrigger):
+        return not_allowed(unchecked=error.verdict is Verdict.UNCHECKED)
+    if isinstance(error, RetriggerInFlight):
+        return already_retriggered(error)
+    if isinstance(error, RetriggerNotConfigured):
+        return not_configured(error)
+    if isinstance(error, RunNotFound):
+        return run_not_found(error.run_id)
+    return None
+
+
+async def on_listener_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+) -> None:
+    refused = refusal(error)
+    if refused is not None and "user" in body:
+        await answer_privately(body, client, respond, refused)
+        return
     reference = secrets.token_hex(4)
     kind = body.get("type") or body.get("command") or "Slack"
     log.error("listener failed on a %s request (reference %s)", kind, reference, exc_info=error)
     # Commands and message buttons carry a response_url; events and modals have no one to tell.
-    if body.get("response_url"):
+    if body.get("response_url") and respond is not None:
         await respond(
             **went_wrong(reference).to_dict(), response_type="ephemeral", replace_original=False
         )
