@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     alert_channel: str | None = Field(None, alias="RUNSBOT_ALERT_CHANNEL")
     trigger_url: str | None = Field(None, alias="RUNSBOT_TRIGGER_URL")
     trigger_secret: SecretStr | None = Field(None, alias="RUNSBOT_TRIGGER_SECRET")
+    retrigger_rate: float = Field(5.0, gt=0, le=1000, alias="RUNSBOT_RETRIGGER_RATE")
     retrigger_users: Annotated[tuple[str, ...], NoDecode] = Field(
         (), alias="RUNSBOT_RETRIGGER_USERS"
     )

@@ -24,7 +24,7 @@ from bot.slack_app import (
 )
 from bot.slack_health import SlackHealth
 from store.alert_planning import GroupingRules
-from store.records import AlertRouting
+from store.records import AlertRouting, RetriggerRouting
 from store.run_store import RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
@@ -50,15 +50,41 @@ class AlertsQueued:
             listener(count)
 
 
+class RetriggersWaiting:
+    """Passes the store's word that a commit requested a retrigger on to the retrigger
+    dispatcher (connected, like AlertsQueued, by the app made with the store)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def connect(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def __call__(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+
 def open_store(settings: Settings) -> RunStore:
     """The run store; with Slack on, failures are queued for alerts as they are stored, and
-    the app made with this store wakes its alert dispatcher for them."""
+    the app made with this store wakes its alert dispatcher for them. Retriggers go to
+    RUNSBOT_TRIGGER_URL (or the workflow's own) with Slack on or off, and wake the
+    retrigger dispatcher."""
+    routing = RetriggerRouting(
+        default_trigger_url=settings.trigger_url, can_sign=settings.trigger_secret is not None
+    )
     if settings.slack_mode is SlackMode.OFF:
-        return RunStore.open(settings.database_url)
+        return RunStore.open(
+            settings.database_url,
+            retrigger_routing=routing,
+            on_retrigger_requested=RetriggersWaiting(),
+        )
     return RunStore.open(
         settings.database_url,
         alert_routing=AlertRouting(settings.alert_channel),
         on_alerts_queued=AlertsQueued(),
+        retrigger_routing=routing,
+        on_retrigger_requested=RetriggersWaiting(),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store import alert_queue
+from store import alert_queue, retriggers
 from store.errors import ReportRejected
 from store.ids import new_run_id
 from store.records import AlertRouting, ReportOutcome, ReportResult, WorkflowRecord
@@ -166,6 +166,8 @@ async def apply_reports(
     queued = await _follow_status_changes(
         session, loaded.stored, states, loaded.retry_of, routing, now
     )
+    if loaded.retry_of:  # only reports of retriggered runs pay for this
+        await retriggers.follow_retried_runs(session, states, loaded.retry_of, now)
     return _outcomes(items, results, states, workflows), queued
 
 

@@ -165,3 +165,27 @@ class AlertRouting:
     """Slack is on: failures are queued for alerts; `default_channel` is RUNSBOT_ALERT_CHANNEL."""
 
     default_channel: str | None = None
+
+
+# Retriggers (the engine side) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetriggerRouting:
+    """Where retriggers go and whether they can be signed: `default_trigger_url` is
+    RUNSBOT_TRIGGER_URL (for workflows without their own trigger_url), `can_sign` says
+    RUNSBOT_TRIGGER_SECRET is set (the store never holds the secret itself)."""
+
+    default_trigger_url: str | None = None
+    can_sign: bool = False
+
+
+@dataclass(frozen=True)
+class RetriggerRequested:
+    """A retrigger as the store recorded it: the original run (its audit note counted), the
+    new pending run made from it, who asked and when (aware UTC)."""
+
+    original: RunSummary
+    new_run: RunSummary
+    requested_by: str
+    requested_at: datetime

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from store import (
@@ -17,6 +18,7 @@ from store import (
     deliveries,
     leases,
     queries,
+    retriggers,
     stats,
     subscriptions,
     suggestions,
@@ -32,6 +34,8 @@ from store.records import (
     AlertRouting,
     NoteRecord,
     ReportOutcome,
+    RetriggerRequested,
+    RetriggerRouting,
     RunDetail,
     RunPage,
     WorkflowRecord,
@@ -42,6 +46,9 @@ from store.retrigger_candidates import UnrecoveredRuns, unrecovered_runs
 from store.stats import RunStats
 from store.subscriptions import ChannelAlerts, SubscriptionChange
 from store.types import RunStatus
+
+# A request that lost the one-in-flight race to one that already ended asks again.
+_RETRIGGER_ATTEMPTS = 3
 
 
 def _utcnow() -> datetime:
@@ -58,6 +65,8 @@ class RunStore:
         clock: Any = _utcnow,
         alert_routing: AlertRouting | None = None,
         on_alerts_queued: Callable[[int], None] | None = None,
+        retrigger_routing: RetriggerRouting | None = None,
+        on_retrigger_requested: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -65,6 +74,8 @@ class RunStore:
         self._on_alerts_queued = on_alerts_queued
         self._default_alert_channel = alert_routing.default_channel if alert_routing else None
         self._reports = GroupCommit(self._sessions, clock, alert_routing, on_alerts_queued)
+        self._retrigger_routing = retrigger_routing or RetriggerRouting()
+        self._on_retrigger_requested = on_retrigger_requested
 
     @classmethod
     def open(
@@ -74,11 +85,15 @@ class RunStore:
         clock: Any = _utcnow,
         alert_routing: AlertRouting | None = None,
         on_alerts_queued: Callable[[int], None] | None = None,
+        retrigger_routing: RetriggerRouting | None = None,
+        on_retrigger_requested: Callable[[], None] | None = None,
         **engine_options: Any,
     ) -> RunStore:
         """A store on RUNSBOT_DATABASE_URL; `clock` supplies "now" (aware UTC). With
         `alert_routing`, failures are queued for alerts, and `on_alerts_queued` is called
-        with their number after each commit that queued some."""
+        with their number after each commit that queued some. `retrigger_routing` says where
+        retriggers go (without it none can be requested); `on_retrigger_requested` is called
+        after each commit that requested one."""
         engine = create_engine(
             url,
             json_serializer=lambda value: orjson.dumps(value).decode(),
@@ -86,7 +101,12 @@ class RunStore:
             **engine_options,
         )
         return cls(
-            engine, clock=clock, alert_routing=alert_routing, on_alerts_queued=on_alerts_queued
+            engine,
+            clock=clock,
+            alert_routing=alert_routing,
+            on_alerts_queued=on_alerts_queued,
+            retrigger_routing=retrigger_routing,
+            on_retrigger_requested=on_retrigger_requested,
         )
 
     @property
@@ -346,6 +366,42 @@ class RunStore:
             await deliveries.record_rendered(
                 session, alert_id, revision=revision, now=self._clock(), cleared=cleared
             )
+
+    # Retriggers (the engine side: asking, and the outbox) -------------------
+
+    @property
+    def on_retrigger_requested(self) -> Callable[[], None] | None:
+        """Whom the store tells, after a commit, that a retrigger waits to be sent."""
+        return self._on_retrigger_requested
+
+    async def request_retrigger(self, run_id: str, *, requested_by: str) -> RetriggerRequested:
+        """Make the run's retrigger: a new pending run with `retry_of`, its outbox row, an
+        audit note on the original, the original's alerts re-rendered; one transaction.
+        Raises RunNotFound, RetriggerNotConfigured (nothing written), or RetriggerInFlight
+        naming the retrigger that won, however many ask at once."""
+        for attempt in range(_RETRIGGER_ATTEMPTS):
+            try:
+                async with self._sessions.begin() as session:
+                    requested = await retriggers.request_retrigger(
+                        session,
+                        run_id,
+                        requested_by=requested_by,
+                        routing=self._retrigger_routing,
+                        now=self._clock(),
+                    )
+            except IntegrityError:
+                # Another request won the one-in-flight index: tell this one who did.
+                async with self._sessions() as session:
+                    winner = await retriggers.in_flight(session, run_id)
+                if winner is not None:
+                    raise winner from None
+                if attempt == _RETRIGGER_ATTEMPTS - 1:
+                    raise
+                continue  # the winner already ended: ask again
+            if self._on_retrigger_requested is not None:
+                self._on_retrigger_requested()
+            return requested
+        raise AssertionError("unreachable")
 
     # Bulk load (demo data and benchmarks) --------------------------------
 
