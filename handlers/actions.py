@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import ids
 from handlers.blocks.retrigger import retriggered
+from handlers.errors import refusals_told
 from handlers.private_answers import answer_privately
 from handlers.retrigger_access import RetriggerAccess, check_may_retrigger
 from store.run_store import RunStore
@@ -26,16 +27,16 @@ async def on_retrigger_button(
     store: RunStore,
     retrigger_access: RetriggerAccess,
 ) -> None:
-    # Slack's own confirm dialog has asked already. Refusals (not allowed, in flight, not
-    # configured, no such run) are answered by handlers/errors.py, the same on every surface.
+    # Slack's own confirm dialog has asked already.
     await ack()
     user_id = str(body["user"]["id"])
-    await check_may_retrigger(retrigger_access, user_id)
-    done = await store.request_retrigger(
-        str(action["value"]), requested_by=ids.slack_person(user_id)
-    )
-    message = retriggered(done.original.reference, done.new_run.id)
-    await answer_privately(body, client, respond, message)
+    async with refusals_told(body, client, respond):
+        await check_may_retrigger(retrigger_access, user_id)
+        done = await store.request_retrigger(
+            str(action["value"]), requested_by=ids.slack_person(user_id)
+        )
+        message = retriggered(done.original.reference, done.new_run.id)
+        await answer_privately(body, client, respond, message)
 
 
 def register(app: AsyncApp) -> None:

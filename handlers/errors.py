@@ -1,13 +1,15 @@
-"""The one error handler. A retrigger refused (not allowed, already in flight, not configured,
-no such run) is told to the person privately where they clicked, the same on every surface.
-Any other failure is logged with a short reference, and the person who typed or clicked is
-told, privately, with that reference.
+"""Errors, told to people. A retrigger refused (not allowed, already in flight, not configured,
+no such run) is told to the person privately where they clicked, the same on every surface
+(`refusals_told`). Any other failure reaches the one error handler: it is logged with a short
+reference, and the person who typed or clicked is told, privately, with that reference.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -39,16 +41,28 @@ def refusal(error: Exception) -> SlackMessage | None:
     return None
 
 
+@asynccontextmanager
+async def refusals_told(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
+) -> AsyncIterator[None]:
+    """Around a listener's work after its ack: a refusal raised inside is told to the person
+    behind `body` (a block_actions or message_action payload) where they acted.
+
+    Caught here rather than left to the error handler: Bolt's AsyncApp forgets an ack when the
+    listener raises soon after it (within its 10 ms poll), and Slack then waits 3 s and shows
+    the person an error (slack_bolt/listener/asyncio_runner.py, `ack.response = response`).
+    """
+    try:
+        yield
+    except (NotAllowedToRetrigger, RetriggerInFlight, RetriggerNotConfigured, RunNotFound) as error:
+        told = refusal(error)
+        assert told is not None
+        await answer_privately(body, client, respond, told)
+
+
 async def on_listener_error(
-    error: Exception,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond | None,
+    error: Exception, body: dict[str, Any], respond: AsyncRespond | None
 ) -> None:
-    refused = refusal(error)
-    if refused is not None and "user" in body:
-        await answer_privately(body, client, respond, refused)
-        return
     reference = secrets.token_hex(4)
     kind = body.get("type") or body.get("command") or "Slack"
     log.error("listener failed on a %s request (reference %s)", kind, reference, exc_info=error)

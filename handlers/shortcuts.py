@@ -20,8 +20,10 @@ from handlers.blocks.message import SlackMessage
 from handlers.blocks.retrigger import GROUP_RUNS_SHOWN, confirm_retrigger, group_to_recover
 from handlers.blocks.runs_page import run_not_found
 from handlers.blocks.shortcuts import not_a_run_alert
+from handlers.errors import refusals_told
 from handlers.private_answers import answer_privately
 from handlers.retrigger_access import RetriggerAccess, check_may_retrigger
+from store.alert_messages import AlertedRuns
 from store.run_store import RunStore
 
 
@@ -33,22 +35,23 @@ async def on_retrigger_shortcut(
     retrigger_access: RetriggerAccess,
 ) -> None:
     await ack()
-    await check_may_retrigger(retrigger_access, str(body["user"]["id"]))
-    alert = await store.alerted_runs(str(body["channel"]["id"]), str(body["message"]["ts"]))
-    message: SlackMessage
+    async with refusals_told(body, client, None):
+        await check_may_retrigger(retrigger_access, str(body["user"]["id"]))
+        alert = await store.alerted_runs(str(body["channel"]["id"]), str(body["message"]["ts"]))
+        await answer_privately(body, client, None, await _to_retrigger(store, alert))
+
+
+async def _to_retrigger(store: RunStore, alert: AlertedRuns | None) -> SlackMessage:
+    """What the shortcut offers on `alert`: its run to confirm, or a group's runs to recover."""
     if alert is None:
-        message = not_a_run_alert("Retrigger run")
-    elif alert.single_run_id is not None:
+        return not_a_run_alert("Retrigger run")
+    if alert.single_run_id is not None:
         detail = await store.get_run(alert.single_run_id)
-        message = (
-            run_not_found(alert.single_run_id)
-            if detail is None
-            else confirm_retrigger(detail.summary)
-        )
-    else:
-        found = await store.unrecovered_runs(alert.run_ids, limit=GROUP_RUNS_SHOWN)
-        message = group_to_recover(found.runs, found.total)
-    await answer_privately(body, client, None, message)
+        if detail is None:
+            return run_not_found(alert.single_run_id)
+        return confirm_retrigger(detail.summary)
+    found = await store.unrecovered_runs(alert.run_ids, limit=GROUP_RUNS_SHOWN)
+    return group_to_recover(found.runs, found.total)
 
 
 def register(app: AsyncApp) -> None:
