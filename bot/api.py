@@ -17,6 +17,7 @@ from bot.api_requests import (
     ID_RULE,
     ApiError,
     NoteBody,
+    RetriggerBody,
     WorkflowBody,
     parse_report,
     parse_reports,
@@ -27,7 +28,7 @@ from bot.api_requests import (
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.slack_health import SlackHealth
-from store.errors import InvalidCursor, RunNotFound
+from store.errors import InvalidCursor, RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 from store.ids import is_valid_run_id
 from store.records import ReportOutcome, ReportResult, WorkflowSpec
 from store.reports import RunReport
@@ -203,6 +204,46 @@ async def add_note(request: web.Request) -> web.Response:
     return json_response(note_json(record), 201)
 
 
+async def retrigger_run(request: web.Request) -> web.Response:
+    """202 with the new run; 409 with the run already in flight (however many ask at once)."""
+    run_id = _run_id(request)
+    body = await read_json(request, MAX_BODY)
+    try:
+        asked = RetriggerBody.model_validate(body)
+    except ValidationError as error:
+        raise validation_error(error) from None
+    store = request.app[STORE]
+    try:
+        requested = await store.request_retrigger(run_id, requested_by=asked.requested_by)
+    except RunNotFound:
+        raise ApiError(404, f"no run with ID {run_id}") from None
+    except RetriggerNotConfigured as error:
+        raise ApiError(503, _not_configured(error), variable=error.variable) from None
+    except RetriggerInFlight as error:
+        in_flight = await store.get_run(error.new_run_id)
+        raise ApiError(
+            409,
+            f"run {run_id} is already being retriggered as {error.new_run_id}, "
+            f"requested by {error.requested_by}",
+            run=detail_json(in_flight) if in_flight is not None else None,
+        ) from None
+    new_run = await store.get_run(requested.new_run.id)
+    assert new_run is not None
+    return json_response(detail_json(new_run), 202)
+
+
+def _not_configured(error: RetriggerNotConfigured) -> str:
+    """503, as for a missing RUNSBOT_API_TOKEN: runsbot lacks configuration, the request
+    itself is fine, and the same request succeeds once the operator sets what is named."""
+    if error.variable == "RUNSBOT_TRIGGER_URL":
+        return (
+            f"retriggers of workflow {error.workflow_id} have nowhere to go: set its "
+            f"trigger_url with PUT /api/v1/workflows/{error.workflow_id}, or set "
+            "RUNSBOT_TRIGGER_URL"
+        )
+    return f"retriggers cannot be signed: set {error.variable}"
+
+
 async def put_workflow(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
     if not is_valid_run_id(workflow_id):
@@ -244,6 +285,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/runs", list_runs)
     app.router.add_get("/api/v1/runs/{run_id}", get_run)
     app.router.add_post("/api/v1/runs/{run_id}/notes", add_note)
+    app.router.add_post("/api/v1/runs/{run_id}/retrigger", retrigger_run)
     app.router.add_put("/api/v1/workflows/{workflow_id}", put_workflow)
     app.router.add_get("/api/v1/workflows", list_workflows)
     app.router.add_get("/healthz", healthz)

@@ -205,6 +205,12 @@ class NoteBody(BaseModel):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE)]
 
 
+class RetriggerBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
 class WorkflowBody(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 

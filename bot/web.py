@@ -14,6 +14,7 @@ from bot.alert_dispatcher import POST_INTERVAL, AlertDispatcher
 from bot.config import Settings, SlackMode
 from bot.metrics import Metrics
 from bot.response_urls import ResponseUrls
+from bot.retrigger_dispatcher import RetriggerDispatcher
 from bot.scheduler import create_scheduler
 from bot.slack_app import (
     SlackConnection,
@@ -28,6 +29,7 @@ from store.records import AlertRouting, RetriggerRouting
 from store.run_store import RunStore
 
 DISPATCHER = web.AppKey("dispatcher", AlertDispatcher)
+RETRIGGER_DISPATCHER = web.AppKey("retrigger_dispatcher", RetriggerDispatcher)
 SLACK_CONNECTION = web.AppKey("slack_connection", SlackConnection)
 RESPONSE_URLS = web.AppKey("response_urls", ResponseUrls)
 
@@ -129,6 +131,13 @@ def create_web_app(
     metrics = app[api.METRICS] = Metrics()
     health = app[api.SLACK_HEALTH] = SlackHealth(settings.slack_mode, metrics)
     api.add_routes(app)
+    retriggers = app[RETRIGGER_DISPATCHER] = RetriggerDispatcher(
+        store,
+        secret=settings.trigger_secret.get_secret_value() if settings.trigger_secret else None,
+        rate=settings.retrigger_rate,
+    )
+    if isinstance(store.on_retrigger_requested, RetriggersWaiting):
+        store.on_retrigger_requested.connect(retriggers.requested)
     if settings.slack_mode is not SlackMode.OFF:
         responses = app[RESPONSE_URLS] = ResponseUrls()
         client = create_slack_client(settings, health)
@@ -148,6 +157,9 @@ def create_web_app(
         )
         if isinstance(store.on_alerts_queued, AlertsQueued):
             store.on_alerts_queued.connect(dispatcher.queued)
+        if isinstance(store.on_retrigger_requested, RetriggersWaiting):
+            # The original's alert now says who retriggered it: re-render it soon.
+            store.on_retrigger_requested.connect(dispatcher.wake)
         app[DISPATCHER] = dispatcher
     # Stopped in reverse order: jobs, then Slack, then the store they use.
     app.cleanup_ctx.extend((_store_lifetime, _slack_connection, _scheduled_jobs))
@@ -171,13 +183,16 @@ async def _slack_connection(app: web.Application) -> AsyncIterator[None]:
 
 async def _scheduled_jobs(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app.get(DISPATCHER)
-    scheduler = create_scheduler(app[api.STORE], dispatcher)
+    retriggers = app[RETRIGGER_DISPATCHER]
+    scheduler = create_scheduler(app[api.STORE], dispatcher, retriggers)
     scheduler.start()
     if dispatcher is not None:
         dispatcher.wake()  # deliver what an earlier run left undelivered
+    retriggers.wake()  # and send what it left unsent
     yield
-    # The dispatcher first: a sweep cancelled mid-pass by the scheduler's shutdown
+    # The dispatchers first: a sweep cancelled mid-pass by the scheduler's shutdown
     # would be logged as a failed job.
     if dispatcher is not None:
         await dispatcher.close()
+    await retriggers.close()
     scheduler.shutdown(wait=False)

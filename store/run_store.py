@@ -18,6 +18,7 @@ from store import (
     deliveries,
     leases,
     queries,
+    retrigger_outbox,
     retriggers,
     stats,
     subscriptions,
@@ -43,6 +44,7 @@ from store.records import (
 )
 from store.reports import RunReport
 from store.retrigger_candidates import UnrecoveredRuns, unrecovered_runs
+from store.retrigger_outbox import GivenUp, RetriggerSend
 from store.stats import RunStats
 from store.subscriptions import ChannelAlerts, SubscriptionChange
 from store.types import RunStatus
@@ -402,6 +404,85 @@ class RunStore:
                 self._on_retrigger_requested()
             return requested
         raise AssertionError("unreachable")
+
+    # The retrigger outbox (for the retrigger dispatcher) ----------------------
+
+    async def retrigger_urls_due(self) -> set[str]:
+        """The trigger URLs with a retrigger request due now."""
+        async with self._sessions() as session:
+            return await retrigger_outbox.urls_with_due_sends(session, now=self._clock())
+
+    async def due_retriggers(self, trigger_url: str, *, limit: int = 20) -> list[RetriggerSend]:
+        """The URL's retrigger requests due now, the longest-waiting first."""
+        async with self._sessions() as session:
+            return await retrigger_outbox.due_sends(
+                session, trigger_url, now=self._clock(), limit=limit
+            )
+
+    async def take_trigger_turn(self, trigger_url: str, *, spacing: timedelta) -> timedelta:
+        """Zero when a request to `trigger_url` may go now (the next then waits `spacing`);
+        else how long to wait before asking again. Kept in the store, for every replica."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            turn = await retrigger_outbox.take_turn(
+                session, trigger_url, now=now, spacing_until=now + spacing
+            )
+        return timedelta(0) if turn is None else max(turn - now, timedelta(0))
+
+    async def hold_trigger_url(self, trigger_url: str, *, wait: timedelta) -> None:
+        """No request to `trigger_url` for `wait` from now (the engine's Retry-After)."""
+        async with self._sessions.begin() as session:
+            await retrigger_outbox.hold_url(session, trigger_url, until=self._clock() + wait)
+
+    async def claim_retrigger(self, retrigger_id: int, *, for_at_most: timedelta) -> bool:
+        """Take a due request for one attempt lasting at most `for_at_most`; False when it is
+        no longer due (sent by another pass, accepted, or given up)."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            return await retrigger_outbox.claim_send(
+                session, retrigger_id, now=now, until=now + for_at_most
+            )
+
+    async def record_retrigger_accepted(self, retrigger_id: int) -> None:
+        """The engine took the request (a 2xx answer)."""
+        async with self._sessions.begin() as session:
+            await retrigger_outbox.record_accepted(session, retrigger_id, now=self._clock())
+
+    async def record_retrigger_failure(
+        self, retrigger_id: int, *, error: str, retry_in: timedelta, not_after: datetime
+    ) -> None:
+        """The engine refused or did not answer: try again `retry_in` from now, but no later
+        than `not_after` (when it is given up)."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            await retrigger_outbox.record_send_failure(
+                session,
+                retrigger_id,
+                error=error,
+                retry_at=min(now + retry_in, max(not_after, now)),
+                now=now,
+            )
+
+    async def give_up_retriggers(
+        self, *, window: timedelta, reason: Callable[[str | None, int], str]
+    ) -> list[GivenUp]:
+        """Give up the requests the engine has not accepted within `window` of being asked:
+        each new run becomes failed with `reason(last_error, attempts)`, and the original's
+        alert threads get a line. Each in its own transaction."""
+        now = self._clock()
+        async with self._sessions() as session:
+            expired = await retrigger_outbox.expired_sends(
+                session, requested_before=now - window, now=now
+            )
+        given_up = []
+        for retrigger_id, last_error, attempts in expired:
+            async with self._sessions.begin() as session:
+                outcome = await retrigger_outbox.give_up(
+                    session, retrigger_id, reason=reason(last_error, attempts), now=self._clock()
+                )
+            if outcome is not None:
+                given_up.append(outcome)
+        return given_up
 
     # Bulk load (demo data and benchmarks) --------------------------------
 
