@@ -45,10 +45,6 @@ __all__ = ["retrigger_bot"]  # the fixture, used by name
 
 async def sent_once(engine: FakeEngine, new_run_id: str, *, retry_of: str, by: str) -> None:
     """The engine got one signed request for `new_run_id`, naming the original and the asker."""
-    import importlib.util  # TEMPORARY until 11-engine's dispatcher is merged
-
-    if importlib.util.find_spec("bot.retrigger_dispatcher") is None:
-        return
     (sent,) = await engine.wait_for_requests(1, run_id=new_run_id)
     assert sent.signature_ok and sent.body is not None
     assert (sent.body["retry_of"], sent.body["requested_by"]) == (retry_of, f"slack:{by}")

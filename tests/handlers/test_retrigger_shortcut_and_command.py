@@ -82,9 +82,10 @@ async def test_the_shortcut_on_a_single_alert_a_group_alert_and_another_message(
             id=f"run_short{n}", workflow=flow, reference=f"ACME {n}", status="failed", error=ERROR
         )
     group = await wait_until(lambda: next(iter(groups(bot)), None), timeout=10)
+    await wait_until(lambda: len(slack.thread(ALERTS_CHANNEL, group.ts)) > 1)
+    await bot.dispatcher.idle()  # the posts are recorded
     found = await bot.store.alerted_runs(ALERTS_CHANNEL, group.ts)
     assert found is not None and found.kind is AlertKind.GROUP
-    await wait_until(lambda: len(slack.thread(ALERTS_CHANNEL, group.ts)) > 1)
     await use_shortcut(bot, BOB, group)
     await new_answer(bot, BOB, 0)
     listing = slack.ephemerals(user=BOB)[-1]
