@@ -52,7 +52,7 @@ async def sent_once(engine: FakeEngine, new_run_id: str, *, retry_of: str, by: s
 
 
 async def test_retrigger_from_an_alert_a_runs_answer_and_a_modal(
-    retrigger_bot: Runsbot, fake_engine: FakeEngine
+    retrigger_bot: Runsbot, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot, slack = retrigger_bot, retrigger_bot.slack
     flow = await configured(bot, fake_engine, "wf-surfaces")
@@ -112,6 +112,21 @@ async def test_retrigger_from_an_alert_a_runs_answer_and_a_modal(
     ((new_id, _),) = await retriggers_of(bot, "run_modal1")
     assert "Retriggered" in rendered_text(pushed) and f"`{new_id}`" in rendered_text(pushed)
     await sent_once(fake_engine, new_id, retry_of="run_modal1", by=CAROL)
+
+    # The modal's trigger_id expired before the answer (a very slow store): it goes to Carol's
+    # direct messages with runsbot instead of being lost.
+    await alerted_failure(bot, "run_modal2", flow)
+    modal = ViewModel(
+        type="modal",
+        title="Another run",
+        blocks=[ActionsBlock(elements=[retrigger_button("run_modal2", "ACME run_modal2")])],
+    )
+    opened = await client.views_open(trigger_id=slack.issue_trigger_id(CAROL), view=modal)
+    monkeypatch.setattr(slack, "trigger_ttl", -1.0)
+    await click_retrigger(bot, CAROL, view=slack.views[opened["view"]["id"]])
+    (direct,) = await wait_until(lambda: slack.messages("D" + CAROL[1:]))
+    ((new_id, _),) = await retriggers_of(bot, "run_modal2")
+    assert "Retriggered" in rendered_text(direct) and f"`{new_id}`" in rendered_text(direct)
 
     # The on-call group was asked of Slack once, for every click above.
     assert len(slack.calls_to("usergroups.users.list")) == 1
