@@ -27,18 +27,19 @@ from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 log = logging.getLogger(__name__)
 
 
-def refusal(error: Exception) -> SlackMessage | None:
-    """What the person is told when `error` refused what they asked; None when it is no
-    refusal but a failure."""
+# What a person may be refused, told by `refusal`.
+Refusal = NotAllowedToRetrigger | RetriggerInFlight | RetriggerNotConfigured | RunNotFound
+
+
+def refusal(error: Refusal) -> SlackMessage:
+    """What the person is told when `error` refused what they asked."""
     if isinstance(error, NotAllowedToRetrigger):
         return not_allowed(unchecked=error.verdict is Verdict.UNCHECKED)
     if isinstance(error, RetriggerInFlight):
         return already_retriggered(error)
     if isinstance(error, RetriggerNotConfigured):
         return not_configured(error)
-    if isinstance(error, RunNotFound):
-        return run_not_found(error.run_id)
-    return None
+    return run_not_found(error.run_id)
 
 
 @asynccontextmanager
@@ -55,9 +56,7 @@ async def refusals_told(
     try:
         yield
     except (NotAllowedToRetrigger, RetriggerInFlight, RetriggerNotConfigured, RunNotFound) as error:
-        told = refusal(error)
-        assert told is not None
-        await answer_privately(body, client, respond, told)
+        await answer_privately(body, client, respond, refusal(error))
 
 
 async def on_listener_error(
