@@ -27,6 +27,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import Settings, SlackMode
 from bot.response_urls import ResponseUrls
+from bot.retrigger_access import SlackRetriggerAccess
 from bot.slack_errors import backoff, slack_error_code, slack_retry_after
 from bot.slack_health import SlackCallObserver, SlackHealth
 from bot.time_zones import SlackTimeZones
@@ -90,7 +91,8 @@ def create_slack_app(
     response_urls: ResponseUrls | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered; listeners get `store`, `settings`,
-    `clock` and `time_zones` (people's zones from Slack, cached) injected by name, and a
+    `clock`, `time_zones` (people's zones from Slack, cached) and `retrigger_access` (who
+    may retrigger, user groups from Slack, cached) injected by name, and a
     `respond` that answers over `response_urls`' one session (whoever made it closes it)."""
     http_mode = settings.slack_mode is SlackMode.HTTP
     secret = settings.slack_signing_secret
@@ -102,6 +104,7 @@ def create_slack_app(
         request_verification_enabled=http_mode,
     )
     time_zones = SlackTimeZones(client)
+    retrigger_access = SlackRetriggerAccess(client, settings.retrigger_users)
     responses = response_urls or ResponseUrls()
 
     async def provide_dependencies(
@@ -112,6 +115,7 @@ def create_slack_app(
         context["settings"] = settings
         context["clock"] = clock
         context["time_zones"] = time_zones
+        context["retrigger_access"] = retrigger_access
         if context.response_url is not None:
             context["respond"] = responses.respond(context.response_url)
         await next()

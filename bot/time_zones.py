@@ -4,18 +4,15 @@
 every time would put a Web API call before every answer, so zones are kept for an hour: a zone
 changes only when someone travels or edits their profile, and then their days are read in the
 old zone for at most that hour. However many commands of one person arrive at once, one call is
-made and every command waits for it (single-flight). When Slack cannot say (an error, an
-unknown zone name, or no answer within `WAIT_SECONDS`), the command goes on in UTC and says so,
-and the zone is asked again a minute later. Nothing here needs to outlive the process or be
-shared between replicas: each replica fills its own cache.
+made and every command waits for it (single-flight, bot/slack_cache.py). When Slack cannot say
+(an error, an unknown zone name, or no answer within `WAIT_SECONDS`), the command goes on in UTC
+and says so, and the zone is asked again a minute later.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -23,6 +20,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_cache import SlackAnswers
 from handlers.commands.request import AskerZone
 
 log = logging.getLogger(__name__)
@@ -52,44 +50,30 @@ class SlackTimeZones:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._known_seconds, self._unknown_seconds = known_seconds, unknown_seconds
-        self._wait_seconds, self._max_people = wait_seconds, max_people
-        self._clock = clock
-        self._zones: OrderedDict[str, tuple[float, AskerZone]] = OrderedDict()
-        self._lookups: dict[str, asyncio.Task[AskerZone]] = {}
+        self._wait_seconds = wait_seconds
+        self._zones: SlackAnswers[str, AskerZone] = SlackAnswers(
+            self._look_up,
+            seconds_for=lambda zone: known_seconds if zone.known else unknown_seconds,
+            wait_seconds=wait_seconds,
+            max_entries=max_people,
+            clock=clock,
+        )
 
     async def zone_of(self, user_id: str) -> AskerZone:
-        cached = self._zones.get(user_id)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
-        lookup = self._lookups.get(user_id)
-        if lookup is None:
-            lookup = self._lookups[user_id] = asyncio.create_task(self._look_up(user_id))
-            lookup.add_done_callback(lambda _: self._lookups.pop(user_id, None))
-        try:
-            # shield: a caller that stops waiting leaves the lookup running for the others.
-            return await asyncio.wait_for(asyncio.shield(lookup), self._wait_seconds)
-        except TimeoutError:
+        zone = await self._zones.get(user_id)
+        if zone is None:
             log.warning(
                 "users.info gave no answer within %.1f s: answering in UTC", self._wait_seconds
             )
             return UNKNOWN
+        return zone
 
     async def _look_up(self, user_id: str) -> AskerZone:
         try:
             answer = await self._client.users_info(user=user_id)
-            zone = AskerZone(ZoneInfo(str(answer["user"]["tz"])), known=True)
+            return AskerZone(ZoneInfo(str(answer["user"]["tz"])), known=True)
         # A cache only: whatever went wrong, the command goes on in UTC and says so.
         except Exception as error:
             why = error.response.get("error") if isinstance(error, SlackApiError) else error
             log.warning("no time zone for %s from users.info: %s", user_id, why)
-            zone = UNKNOWN
-        self._remember(user_id, zone)
-        return zone
-
-    def _remember(self, user_id: str, zone: AskerZone) -> None:
-        seconds = self._known_seconds if zone.known else self._unknown_seconds
-        self._zones[user_id] = (self._clock() + seconds, zone)
-        self._zones.move_to_end(user_id)
-        while len(self._zones) > self._max_people:
-            self._zones.popitem(last=False)  # the longest unrefreshed
+            return UNKNOWN

@@ -30,6 +30,7 @@ class Block(StrEnum):
     NOTE_TEXT = "note_text"
     RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`
     RUNS_PAGING = "runs_paging"
+    RETRIGGER_ACTIONS = "retrigger_actions"  # one per run offered to retrigger, `:RUN_ID`
 
 
 class View(StrEnum):
@@ -37,6 +38,7 @@ class View(StrEnum):
 
     ADD_NOTE = "note_submit"
     RUN_DETAIL = "run_detail"
+    RETRIGGER_ANSWER = "retrigger_answer"  # what a Retrigger click in a modal answered
 
 
 class Shortcut(StrEnum):

@@ -43,6 +43,7 @@ from store.records import (
     WorkflowSpec,
 )
 from store.reports import RunReport
+from store.retrigger_candidates import UnrecoveredRuns, unrecovered_runs
 from store.retrigger_outbox import GivenUp, RetriggerSend
 from store.stats import RunStats
 from store.subscriptions import ChannelAlerts, SubscriptionChange
@@ -214,6 +215,14 @@ class RunStore:
         is there, with the runs it names; None for any other message."""
         async with self._sessions() as session:
             return await alert_messages.alerted_runs(session, channel_id, message_ts)
+
+    # Retrigger from Slack (what a group alert still has to recover) -----
+
+    async def unrecovered_runs(self, run_ids: Sequence[str], *, limit: int) -> UnrecoveredRuns:
+        """Of `run_ids`, in their order, the failed runs with no retrigger in flight and none
+        that finished: the first `limit` of them, and how many there are."""
+        async with self._sessions() as session:
+            return await unrecovered_runs(session, run_ids, limit=limit)
 
     # Workflows -----------------------------------------------------------
 

@@ -172,6 +172,9 @@ def test_the_manifest_is_a_complete_app(tmp_path: Path) -> None:
     assert app_manifest["settings"]["socket_mode_enabled"] is True
     interactivity = app_manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] and interactivity["request_url"].endswith("/slack/events")
+    shortcuts = app_manifest["features"].get("shortcuts", [])
+    assert {s["callback_id"] for s in shortcuts} == {shortcut.value for shortcut in Shortcut}
+    assert all(s["type"] == "message" and s["name"] and s["description"] for s in shortcuts)
     commands = {c["command"]: c for c in app_manifest["features"]["slash_commands"]}
     assert set(commands) == {command.value for command in Command}
     for declared in commands.values():
@@ -200,7 +203,8 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
     grown = copy.deepcopy(manifest())
     grown["features"]["slash_commands"].append({"command": "/runs-later", "description": "Later"})
     grown["features"]["shortcuts"] = [
-        {"name": "Retrigger", "type": "message", "callback_id": Shortcut.RETRIGGER_MESSAGE.value},
+        *grown["features"].get("shortcuts", []),
+        {"name": "Later", "type": "message", "callback_id": "later_from_message"},
         {"name": "Find runs", "type": "global", "callback_id": "find_runs"},
     ]
     grown["settings"]["event_subscriptions"] = {"bot_events": ["message.channels"]}
@@ -209,13 +213,13 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
         body.get("command") or body.get("callback_id") or body["event"] for body in missing
     ] == [
         "/runs-later",
-        Shortcut.RETRIGGER_MESSAGE.value,
+        "later_from_message",
         "find_runs",
         {"type": "message", "channel_type": "channel"},
     ]
     for register in (
         app.command("/runs-later"),
-        app.shortcut(Shortcut.RETRIGGER_MESSAGE.value),
+        app.shortcut("later_from_message"),
         app.shortcut("find_runs"),
         app.event("message"),
         app.action(Action.RETRIGGER.value),  # declared by interactivity

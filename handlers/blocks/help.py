@@ -27,6 +27,11 @@ SUBCOMMANDS: tuple[GrammarEntry, ...] = (
         "show RUN_ID", "One run, with its actions.", "show run_01JD3ZQ5N8W7X6Y5V4T3S2R1Q0"
     ),
     GrammarEntry(
+        "retrigger RUN_ID",
+        "Retrigger one failed run with its original payload, once you confirm.",
+        "retrigger run_01JD3ZQ5N8W7X6Y5V4T3S2R1Q0",
+    ),
+    GrammarEntry(
         "stats [WHEN]",
         "Runs by status, the workflows failing most and failures over time; "
         "the last 24 hours unless WHEN says otherwise.",

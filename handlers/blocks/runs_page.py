@@ -122,6 +122,16 @@ def read_in_utc(message: SlackMessage) -> SlackMessage:
     return SlackMessage(text=message.text, blocks=(*message.blocks, note))
 
 
+def run_row(run: RunSummary) -> SectionBlock:
+    """One run as a /runs page shows it (status, reference, route, start, ID, notes, error)."""
+    return _row(run)
+
+
+def is_retriggerable(run: RunSummary) -> bool:
+    """Whether runsbot offers to retrigger the run (as the /runs page's buttons do)."""
+    return run.status in _RETRIGGERABLE
+
+
 # --- pieces --------------------------------------------------------------------------------
 
 

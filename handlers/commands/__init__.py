@@ -19,6 +19,7 @@ from handlers.blocks.runs_page import read_in_utc
 from handlers.commands import pages, runs
 from handlers.commands.reply import reply
 from handlers.commands.request import CommandRequest, TimeZones
+from handlers.commands.retrigger import answer_retrigger
 from handlers.commands.stats import answer_stats
 from handlers.commands.subscriptions import (
     answer_subscribe,
@@ -34,6 +35,7 @@ Answer = Callable[[CommandRequest, RunStore, AsyncWebClient], Awaitable[SlackMes
 # `/runs "show"` (quoted) looks for the text show.
 SUBCOMMANDS: dict[str, Answer] = {
     "show": runs.answer_show,
+    "retrigger": answer_retrigger,
     "stats": answer_stats,
     "subscribe": answer_subscribe,
     "unsubscribe": answer_unsubscribe,

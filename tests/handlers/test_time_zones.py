@@ -78,7 +78,7 @@ async def test_a_slow_lookup_answers_utc_in_time_and_fills_the_cache_later(
     fake_slack.script("users.info", [Slow(0.3)])
     assert not (await zones.zone_of(ALICE)).known
     assert not (await zones.zone_of(ALICE)).known  # waits on the same lookup, not a new one
-    await wait_until(lambda: not zones._lookups)
+    await wait_until(lambda: not zones._zones.in_flight)
     assert (await zones.zone_of(ALICE)).known
     assert lookups(fake_slack) == [ALICE]
 

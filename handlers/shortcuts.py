@@ -1,0 +1,58 @@
+"""Message shortcuts on runsbot's alerts: acked at once, answered privately in the channel.
+
+"Retrigger run" does not retrigger by itself: a shortcut has no confirm dialog, so it answers
+with the run's row and the Retrigger button, whose own dialog asks (the same button as on the
+alert, so one listener and one confirmation serve both). A modal would need a submission
+listener of its own and the trigger_id's 3 s before the store is read; the ephemeral needs
+neither, and the same shape lists a group alert's runs, each with its button.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers import ids
+from handlers.blocks.message import SlackMessage
+from handlers.blocks.retrigger import GROUP_RUNS_SHOWN, confirm_retrigger, group_to_recover
+from handlers.blocks.runs_page import run_not_found
+from handlers.blocks.shortcuts import not_a_run_alert
+from handlers.errors import refusals_told
+from handlers.private_answers import answer_privately
+from handlers.retrigger_access import RetriggerAccess, check_may_retrigger
+from store.alert_messages import AlertedRuns
+from store.run_store import RunStore
+
+
+async def on_retrigger_shortcut(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    store: RunStore,
+    retrigger_access: RetriggerAccess,
+) -> None:
+    await ack()
+    async with refusals_told(body, client, None):
+        await check_may_retrigger(retrigger_access, str(body["user"]["id"]))
+        alert = await store.alerted_runs(str(body["channel"]["id"]), str(body["message"]["ts"]))
+        await answer_privately(body, client, None, await _to_retrigger(store, alert))
+
+
+async def _to_retrigger(store: RunStore, alert: AlertedRuns | None) -> SlackMessage:
+    """What the shortcut offers on `alert`: its run to confirm, or a group's runs to recover."""
+    if alert is None:
+        return not_a_run_alert("Retrigger run")
+    if alert.single_run_id is not None:
+        detail = await store.get_run(alert.single_run_id)
+        if detail is None:
+            return run_not_found(alert.single_run_id)
+        return confirm_retrigger(detail.summary)
+    found = await store.unrecovered_runs(alert.run_ids, limit=GROUP_RUNS_SHOWN)
+    return group_to_recover(found.runs, found.total)
+
+
+def register(app: AsyncApp) -> None:
+    app.shortcut(ids.Shortcut.RETRIGGER_MESSAGE)(on_retrigger_shortcut)
