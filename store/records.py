@@ -165,3 +165,13 @@ class AlertRouting:
     """Slack is on: failures are queued for alerts; `default_channel` is RUNSBOT_ALERT_CHANNEL."""
 
     default_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteTarget:
+    """A run as the Add note modal names it: reference, workflow and ID."""
+
+    id: str
+    reference: str
+    workflow: WorkflowRecord
+    started_at: datetime

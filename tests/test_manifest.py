@@ -199,11 +199,11 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
 ) -> None:
     grown = copy.deepcopy(manifest())
     grown["features"]["slash_commands"].append({"command": "/runs-later", "description": "Later"})
-    grown["features"]["shortcuts"] = [
+    grown["features"]["shortcuts"] += [
         {"name": "Retrigger", "type": "message", "callback_id": Shortcut.RETRIGGER_MESSAGE.value},
         {"name": "Find runs", "type": "global", "callback_id": "find_runs"},
     ]
-    grown["settings"]["event_subscriptions"] = {"bot_events": ["message.channels"]}
+    grown["settings"]["event_subscriptions"]["bot_events"] += ["app_mention"]
     missing = await unanswered(app, grown)
     assert [
         body.get("command") or body.get("callback_id") or body["event"] for body in missing
@@ -211,13 +211,13 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
         "/runs-later",
         Shortcut.RETRIGGER_MESSAGE.value,
         "find_runs",
-        {"type": "message", "channel_type": "channel"},
+        {"type": "app_mention"},
     ]
     for register in (
         app.command("/runs-later"),
         app.shortcut(Shortcut.RETRIGGER_MESSAGE.value),
         app.shortcut("find_runs"),
-        app.event("message"),
+        app.event("app_mention"),
         app.action(Action.RETRIGGER.value),  # declared by interactivity
     ):
         register(on_anything)
