@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, Message, rendered_text, wait_until
@@ -46,3 +47,21 @@ async def wait_for_reply(slack: FakeSlack, alert: Message, text: str) -> list[st
         timeout=10,
         message=lambda: f"no reply with {text!r} in {replies(slack, alert)}",
     )
+
+
+async def notes_on(runsbot: Runsbot, run_id: str) -> list[tuple[str, str, str]]:
+    """(author, text, source) of each note on the run, oldest first."""
+    detail = await runsbot.store.get_run(run_id)
+    assert detail is not None
+    return [(note.author, note.text, note.source) for note in detail.notes]
+
+
+async def wait_for_notes(
+    runsbot: Runsbot, run_id: str, expected: list[tuple[str, str, str]]
+) -> None:
+    """Poll (bounded) until the run's notes are `expected`: event listeners run after the ack."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while (seen := await notes_on(runsbot, run_id)) != expected:
+        assert loop.time() < deadline, f"notes on {run_id}: {seen}, wanted {expected}"
+        await asyncio.sleep(0.02)
