@@ -69,6 +69,14 @@ async def add_a_note_from_the_alert(runsbot: Runsbot, driver: SlackDriver, alert
     page = await runsbot.api.get("/api/v1/runs", params={"q": "run_modal"})
     assert (await page.json())["runs"][0]["note_count"] == 1
 
+    # The same button on a /runs row, where the count shows.
+    await driver.slash_command("run_modal", user_id=BOB, channel_id=ALERTS_CHANNEL)
+    (answer,) = await wait_until(lambda: slack.ephemerals(user=BOB))
+    assert "💬 1 note" in rendered_text(answer)
+    await driver.block_action(Action.ADD_NOTE, user_id=BOB, message=answer)
+    modal = await wait_until(lambda: slack.open_modal(BOB))
+    assert modal.callback_id == View.ADD_NOTE and modal.private_metadata == "run_modal"
+
 
 async def test_a_note_on_a_run_of_a_group_alert_goes_to_the_group_thread_and_a_vanished_run_is_refused(
     fake_slack: FakeSlack, database_url: str
