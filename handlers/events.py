@@ -43,7 +43,8 @@ async def on_message(
         await store.delete_thread_notes(channel_id, str(event.get("deleted_ts") or ""))
         return
     edited = subtype == "message_changed"
-    reply = _thread_reply(channel_id, event["message"] if edited else event, context)
+    message = (event.get("message") or {}) if edited else event
+    reply = _thread_reply(channel_id, message, context)
     if reply is None or (not edited and subtype not in _PERSON_SUBTYPES):
         return
     alert = await store.alerted_runs(channel_id, reply.thread_ts)
