@@ -85,26 +85,20 @@ async def add_thread_notes(
 ) -> int:
     """A reply in an alert's thread, as a note on each of `run_ids`; how many are new. Slack's
     redelivery of the reply adds none (unique on channel, ts and run)."""
-    if not run_ids:
-        return 0
-    rows = [
-        {
-            "run_id": run_id,
-            "author": author,
-            "text": text,
-            "source": NoteSource.SLACK_THREAD,
-            "slack_channel_id": channel_id,
-            "slack_message_ts": message_ts,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for run_id in run_ids
-    ]
     added = 0
-    for row in rows:  # a reply names a handful of runs: one statement each keeps RETURNING simple
+    for run_id in run_ids:  # a handful of runs: one statement each keeps RETURNING simple
         statement = (
             upsert(session, Note)
-            .values(**row)
+            .values(
+                run_id=run_id,
+                author=author,
+                text=text,
+                source=NoteSource.SLACK_THREAD,
+                slack_channel_id=channel_id,
+                slack_message_ts=message_ts,
+                created_at=now,
+                updated_at=now,
+            )
             .on_conflict_do_nothing(
                 index_elements=["slack_channel_id", "slack_message_ts", "run_id"],
                 index_where=Note.slack_message_ts.is_not(None),

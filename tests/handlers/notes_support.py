@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
+from store.alert_planning import GroupingRules
 from tests.fake_slack import ALERTS_CHANNEL, FakeSlack, Message, rendered_text, wait_until
-from tests.handlers.conftest import Runsbot
+from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
 
 HUBSPOT = {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"}
 
@@ -65,3 +69,24 @@ async def wait_for_notes(
     while (seen := await notes_on(runsbot, run_id)) != expected:
         assert loop.time() < deadline, f"notes on {run_id}: {seen}, wanted {expected}"
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def group_alerted(
+    fake_slack: FakeSlack, database_url: str, *, socket_mode: bool = False
+) -> AsyncIterator[tuple[Runsbot, Message]]:
+    """runsbot whose alerts are group alerts from the first failure, with one posted for
+    run_grp0..2 (listed in its thread): the bot and the group alert."""
+    bot = await start_runsbot(
+        slack_settings(fake_slack, database_url, socket_mode=socket_mode),
+        fake_slack,
+        grouping=GroupingRules(group_from=1, linger=timedelta(0)),
+    )
+    try:
+        await bot.report_batch([failure(f"run_grp{n}", minute=n) for n in range(3)])
+        (group,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL))
+        await wait_for_reply(fake_slack, group, "run_grp2")
+        await bot.dispatcher.idle()
+        yield bot, group
+    finally:
+        await bot.api.close()

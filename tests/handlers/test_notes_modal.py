@@ -3,12 +3,9 @@ a note is stored with its Slack author and mirrored into the alert's thread."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import delete
 
 from handlers.ids import Action, Block, View
-from store.alert_planning import GroupingRules
 from store.models import Run
 from tests.fake_slack import (
     ALERTS_CHANNEL,
@@ -20,8 +17,8 @@ from tests.fake_slack import (
     rendered_text,
     wait_until,
 )
-from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
-from tests.handlers.notes_support import alerted, failure, replies, wait_for_reply
+from tests.handlers.conftest import Runsbot
+from tests.handlers.notes_support import alerted, group_alerted, replies, wait_for_reply
 
 
 def note(text: str) -> dict[str, dict[str, object]]:
@@ -81,20 +78,8 @@ async def add_a_note_from_the_alert(runsbot: Runsbot, driver: SlackDriver, alert
 async def test_a_note_on_a_run_of_a_group_alert_goes_to_the_group_thread_and_a_vanished_run_is_refused(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
-    bot = await start_runsbot(
-        slack_settings(fake_slack, database_url, socket_mode=False),
-        fake_slack,
-        grouping=GroupingRules(group_from=1, linger=timedelta(0)),
-    )
-    try:
-        await bot.report_batch([failure(f"run_grp{n}", minute=n) for n in range(3)])
-        (group,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL))
-        await wait_for_reply(fake_slack, group, "run_grp2")  # the runs are listed
-        await bot.dispatcher.idle()
-        async with bot.driver() as driver:
-            await note_the_group(bot, driver, group)
-    finally:
-        await bot.api.close()
+    async with group_alerted(fake_slack, database_url) as (bot, group), bot.driver() as driver:
+        await note_the_group(bot, driver, group)
 
 
 async def note_the_group(bot: Runsbot, driver: SlackDriver, group: Message) -> None:

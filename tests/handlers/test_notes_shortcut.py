@@ -4,10 +4,7 @@ private answer that it is not a run alert."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from handlers.ids import Block, Shortcut, View
-from store.alert_planning import GroupingRules
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     ALICE,
@@ -17,8 +14,8 @@ from tests.fake_slack import (
     rendered_text,
     wait_until,
 )
-from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
-from tests.handlers.notes_support import alerted, failure, notes_on, wait_for_reply
+from tests.handlers.conftest import Runsbot
+from tests.handlers.notes_support import alerted, group_alerted, notes_on, wait_for_reply
 
 
 async def test_the_shortcut_on_a_single_alert_or_a_plain_message(runsbot: Runsbot) -> None:
@@ -48,20 +45,8 @@ async def test_the_shortcut_on_a_single_alert_or_a_plain_message(runsbot: Runsbo
 async def test_the_shortcut_on_a_group_alert_offers_its_runs_newest_first(
     fake_slack: FakeSlack, database_url: str
 ) -> None:
-    bot = await start_runsbot(
-        slack_settings(fake_slack, database_url, socket_mode=False),
-        fake_slack,
-        grouping=GroupingRules(group_from=1, linger=timedelta(0)),
-    )
-    try:
-        await bot.report_batch([failure(f"run_grp{n}", minute=n) for n in range(3)])
-        (group,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL))
-        await wait_for_reply(fake_slack, group, "run_grp2")
-        await bot.dispatcher.idle()
-        async with bot.driver() as driver:
-            await note_from_the_group(bot, driver, group.ts)
-    finally:
-        await bot.api.close()
+    async with group_alerted(fake_slack, database_url) as (bot, group), bot.driver() as driver:
+        await note_from_the_group(bot, driver, group.ts)
 
 
 async def note_from_the_group(bot: Runsbot, driver: SlackDriver, group_ts: str) -> None:

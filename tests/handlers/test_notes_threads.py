@@ -4,11 +4,8 @@ nothing a bot posts, nor any message outside an alert's thread, is ever a note."
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from store.alert_planning import GroupingRules
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     ALICE,
@@ -19,13 +16,12 @@ from tests.fake_slack import (
     rendered_text,
     wait_until,
 )
-from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
+from tests.handlers.conftest import Runsbot
 from tests.handlers.notes_support import (
     alerted,
-    failure,
+    group_alerted,
     notes_on,
     wait_for_notes,
-    wait_for_reply,
 )
 
 ALICE_NOTE = f"slack:{ALICE}"
@@ -84,20 +80,11 @@ async def test_a_reply_in_an_alerts_thread_is_a_note_edited_and_deleted_with_it(
 async def test_a_reply_in_a_group_thread_is_a_note_on_each_run_it_names(
     fake_slack: FakeSlack, database_url: str, socket_mode: bool
 ) -> None:
-    bot = await start_runsbot(
-        slack_settings(fake_slack, database_url, socket_mode=socket_mode),
-        fake_slack,
-        grouping=GroupingRules(group_from=1, linger=timedelta(0)),
-    )
-    try:
-        await bot.report_batch([failure(f"run_grp{n}", minute=n) for n in range(3)])
-        (group,) = await wait_until(lambda: fake_slack.messages(ALERTS_CHANNEL))
-        await wait_for_reply(fake_slack, group, "run_grp2")
-        await bot.dispatcher.idle()
-        async with bot.driver() as driver:
-            await reply_in_the_group(bot, driver, group.ts)
-    finally:
-        await bot.api.close()
+    async with (
+        group_alerted(fake_slack, database_url, socket_mode=socket_mode) as (bot, group),
+        bot.driver() as driver,
+    ):
+        await reply_in_the_group(bot, driver, group.ts)
 
 
 async def reply_in_the_group(bot: Runsbot, driver: SlackDriver, thread_ts: str) -> None:
