@@ -3,20 +3,26 @@ a note is stored with its Slack author and mirrored into the alert's thread."""
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import ActionsBlock
+from slack_sdk.models.views import View as SlackView
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import delete
 
+from handlers.blocks.elements import note_button
 from handlers.ids import Action, Block, View
 from store.models import Run
 from tests.fake_slack import (
     ALERTS_CHANNEL,
     ALICE,
     BOB,
+    CAROL,
     FakeSlack,
     Message,
     SlackDriver,
     rendered_text,
     wait_until,
 )
+from tests.fake_slack import View as FakeView
 from tests.handlers.conftest import Runsbot
 from tests.handlers.notes_support import alerted, group_alerted, replies, wait_for_reply
 
@@ -74,6 +80,29 @@ async def add_a_note_from_the_alert(runsbot: Runsbot, driver: SlackDriver, alert
     modal = await wait_until(lambda: slack.open_modal(BOB))
     assert modal.callback_id == View.ADD_NOTE and modal.private_metadata == "run_modal"
 
+    # Inside a modal (the run's detail shows the button), the note modal is pushed on top.
+    under = await open_a_modal_with_the_button(slack, "run_modal")
+    await driver.block_action(Action.ADD_NOTE, user_id=ALICE, view=under)
+    stack = await wait_until(
+        lambda: len(slack.modal_stack(ALICE)) == 2 and slack.modal_stack(ALICE)
+    )
+    assert stack[0].id == under.id and stack[1].callback_id == View.ADD_NOTE
+
+
+async def open_a_modal_with_the_button(slack: FakeSlack, run_id: str) -> FakeView:
+    """A modal showing the run's Add note button, as the detail modal does."""
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    modal = SlackView(
+        type="modal",
+        callback_id=View.RUN_DETAIL,
+        title="Run",
+        blocks=[ActionsBlock(elements=[note_button(run_id)])],
+    )
+    await client.views_open(trigger_id=slack.issue_trigger_id(ALICE), view=modal)
+    opened = slack.open_modal(ALICE)
+    assert opened is not None
+    return opened
+
 
 async def test_a_note_on_a_run_of_a_group_alert_goes_to_the_group_thread_and_a_vanished_run_is_refused(
     fake_slack: FakeSlack, database_url: str
@@ -97,3 +126,7 @@ async def note_the_group(bot: Runsbot, driver: SlackDriver, group: Message) -> N
     await driver.view_submission(modal, note("Too late"), user_id=ALICE)
     assert "no longer exists" in fake_slack.views[modal.id].errors[Block.NOTE_TEXT]
     assert sum("added a note" in r for r in replies(fake_slack, group)) == 1
+    # The button of a run that is gone: the clicker is told, and no modal opens.
+    await driver.block_action(Action.ADD_NOTE, "run_grp0", user_id=CAROL, message=group)
+    (answer,) = await wait_until(lambda: fake_slack.ephemerals(user=CAROL))
+    assert "run_grp0" in rendered_text(answer) and fake_slack.open_modal(CAROL) is None
