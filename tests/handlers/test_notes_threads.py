@@ -97,7 +97,9 @@ async def reply_in_the_group(bot: Runsbot, driver: SlackDriver, thread_ts: str) 
         await wait_for_notes(bot, run_id, [(ALICE_NOTE, text, "slack_thread")])
     assert await notes_on(bot, "run_grp1") == []
 
-    await driver.user_posts(ALERTS_CHANNEL, BOB, "looking into these", thread_ts=thread_ts)
+    unnamed, _ = await driver.user_posts(
+        ALERTS_CHANNEL, BOB, "looking into these", thread_ts=thread_ts
+    )
     (hint,) = await wait_until(lambda: slack.ephemerals(user=BOB))
     assert hint.thread_ts == thread_ts
     assert "run_grp" in rendered_text(hint) and "name" in rendered_text(hint)
@@ -108,3 +110,9 @@ async def reply_in_the_group(bot: Runsbot, driver: SlackDriver, thread_ts: str) 
     )
     await wait_for_notes(bot, "run_grp0", [])
     await wait_for_notes(bot, "run_grp2", [])
+
+    # The hint followed: the edited reply names a run, and becomes its note.
+    await driver.user_edits(unnamed, "run_grp2 is a duplicate deal")
+    await wait_for_notes(
+        bot, "run_grp2", [(f"slack:{BOB}", "run_grp2 is a duplicate deal", "slack_thread")]
+    )
