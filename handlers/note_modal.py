@@ -2,7 +2,8 @@
 
 The modal names the run by reference and route, read from the store; when the store is too
 slow to answer in time, the modal opens anyway with the run's ID alone (the read goes on
-and is dropped): a modal that never opens is worse than a plain one.
+and is dropped): a modal that never opens is worse than a plain one. The submission's ack
+uses the same bounded read to refuse a run that vanished.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from store.records import NoteTarget
 from store.run_store import RunStore
 
-# trigger_id lives 3 s from the click; the ack and views.open need the rest.
+# trigger_id (and an ack) lives 3 s from the click; views.open or the ack needs the rest.
 STORE_BUDGET = 1.5
 
 

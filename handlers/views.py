@@ -16,6 +16,7 @@ from handlers.blocks.modals import (
     run_gone,
 )
 from handlers.ids import Block, View, slack_person
+from handlers.note_modal import note_targets_in_time
 from store.run_store import RunStore
 from store.types import NoteSource
 
@@ -29,7 +30,8 @@ async def on_note_submitted(
     run_id = str(chosen["value"]) if chosen else str(view.get("private_metadata") or "")
     run_block = Block.NOTE_RUN if Block.NOTE_RUN in values else Block.NOTE_TEXT
     errors = _note_errors(text, run_id, run_block)
-    if not errors and not await store.note_targets([run_id]):
+    # A store too slow to say within the ack's time is not asked to: the note is then tried.
+    if not errors and await note_targets_in_time(store, [run_id]) == []:
         errors = {run_block: run_gone(run_id)}
     if errors:
         await ack(response_action="errors", errors=errors)
