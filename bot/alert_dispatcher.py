@@ -37,9 +37,10 @@ from handlers.blocks.alert import (
     group_thread_message,
 )
 from handlers.blocks.message import SlackMessage
+from handlers.blocks.thread_lines import thread_line
 from store.alert_planning import GroupingRules
 from store.alerts import GroupAlert, SingleAlert
-from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
+from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadLine, ThreadPost
 from store.run_store import RunStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ FIRST_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 ALERT_EVENT = "runsbot_alert"
 THREAD_EVENT = "runsbot_alert_thread"
+LINE_EVENT = "runsbot_thread_line"
 # On close, how long a Slack call in flight may take to answer before it is cut off.
 CLOSE_GRACE = 5.0
 
@@ -188,10 +190,14 @@ class AlertDispatcher:
         threads = await self._store.due_thread_posts(channel_id)
         for thread_post in threads:
             await self._deliver_thread_post(thread_post)
+        # After the alerts: a line replies to its alert's ts, so it waits for it.
+        lines = await self._store.due_thread_lines(channel_id)
+        for line in lines:
+            await self._deliver_thread_line(line)
         updates = await self._store.due_alert_updates(channel_id, min_interval=UPDATE_INTERVAL)
         for alert_update in updates:
             await self._update(alert_update)
-        return bool(posts or threads or updates)
+        return bool(posts or threads or lines or updates)
 
     # Posting ----------------------------------------------------------------------
 
@@ -223,6 +229,19 @@ class AlertDispatcher:
             message=message,
             metadata=metadata,
             thread_ts=post.thread_ts,
+        )
+
+    async def _deliver_thread_line(self, line: ThreadLine) -> None:
+        # A plain reply (never reply_broadcast): the channel is not told again.
+        await self._post_once(
+            PostTarget.LINE,
+            line.line_id,
+            line.attempts,
+            line.uncertain_since,
+            channel_id=line.channel_id,
+            message=thread_line(line),
+            metadata={"event_type": LINE_EVENT, "event_payload": {"line_id": line.line_id}},
+            thread_ts=line.thread_ts,
         )
 
     async def _post_once(

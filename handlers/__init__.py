@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, commands, errors, shortcuts
+from handlers import actions, commands, errors, events, shortcuts, views
 
 
 def register_all(app: AsyncApp) -> None:
@@ -12,3 +12,5 @@ def register_all(app: AsyncApp) -> None:
     commands.register(app)
     actions.register(app)
     shortcuts.register(app)
+    views.register(app)
+    events.register(app)

@@ -1,5 +1,5 @@
-"""Buttons on runs, wherever they are shown (an alert, a /runs answer, the run detail modal):
-acked at once, then worked on, each answering the clicker privately where they clicked."""
+"""Buttons on runs, wherever a run shows them (an alert, a /runs answer, the run detail
+modal): acked at once, then worked on, each answering the clicker where they clicked."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import ids
+from handlers.blocks.modals import note_modal
 from handlers.blocks.retrigger import retriggered
+from handlers.blocks.runs_page import run_not_found
+from handlers.commands.reply import reply
 from handlers.errors import refusals_told
+from handlers.note_modal import note_targets_in_time, show_modal
 from handlers.private_answers import answer_privately
 from handlers.retrigger_access import RetriggerAccess, check_may_retrigger
 from store.run_store import RunStore
@@ -39,5 +43,23 @@ async def on_retrigger_button(
         await answer_privately(body, client, respond, message)
 
 
+async def on_add_note_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    store: RunStore,
+    respond: AsyncRespond | None,
+) -> None:
+    await ack()
+    run_id = str(body["actions"][0]["value"])
+    targets = await note_targets_in_time(store, [run_id])
+    if targets == [] and respond is not None:
+        await reply(respond, run_not_found(run_id))
+        return
+    # Inside a modal nobody can be answered privately: a vanished run is refused on submit.
+    await show_modal(client, body, note_modal(targets[0] if targets else run_id))
+
+
 def register(app: AsyncApp) -> None:
     app.action(ids.Action.RETRIGGER)(on_retrigger_button)
+    app.action(ids.Action.ADD_NOTE)(on_add_note_button)

@@ -28,6 +28,7 @@ class Block(StrEnum):
 
     ALERT_ACTIONS = "alert_actions"
     NOTE_TEXT = "note_text"
+    NOTE_RUN = "note_run"  # the Add note modal's choice of run, for a group alert
     RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`
     RUNS_PAGING = "runs_paging"
     RETRIGGER_ACTIONS = "retrigger_actions"  # one per run offered to retrigger, `:RUN_ID`
@@ -45,6 +46,7 @@ class Shortcut(StrEnum):
     """`callback_id`s of message shortcuts (they must match manifest.yml)."""
 
     RETRIGGER_MESSAGE = "retrigger_from_message"
+    ADD_NOTE_MESSAGE = "add_note_from_message"
 
 
 def slack_person(user_id: str) -> str:

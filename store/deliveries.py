@@ -1,5 +1,5 @@
-"""Delivery bookkeeping: the posts, thread replies and updates that are due, and what
-Slack said to each.
+"""Delivery bookkeeping: the posts, thread replies (the runs of a group, and runsbot's own
+lines: notes, retry outcomes) and updates that are due, and what Slack said to each.
 
 Every step is a short transaction. A post records `post_attempted_at` before Slack
 is called, so one whose answer was lost is looked for in the channel instead of
@@ -18,19 +18,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.alert_views import alert_runs, alert_view
 from store.alerts import AlertRun, GroupAlert, SingleAlert
-from store.models import AlertDelivery, AlertMessage, AlertThreadPost
-from store.types import AlertKind, DeliveryState
+from store.models import (
+    AlertDelivery,
+    AlertMessage,
+    AlertThreadLine,
+    AlertThreadPost,
+    Note,
+    Retrigger,
+    Run,
+)
+from store.records import NoteRecord, note_record
+from store.types import AlertKind, DeliveryState, RunStatus, ThreadLineKind
 
 
 class PostTarget(StrEnum):
-    """What a post puts in Slack: an alert message, or a reply in a group's thread."""
+    """What a post puts in Slack: an alert message, a reply in a group's thread listing its
+    runs, or one of runsbot's own lines in an alert's thread."""
 
     ALERT = "alert"
     THREAD = "thread"
+    LINE = "line"
 
 
-def _model(target: PostTarget) -> type[AlertMessage] | type[AlertThreadPost]:
-    return AlertMessage if target is PostTarget.ALERT else AlertThreadPost
+_MODELS: dict[PostTarget, type[AlertMessage] | type[AlertThreadPost] | type[AlertThreadLine]] = {
+    PostTarget.ALERT: AlertMessage,
+    PostTarget.THREAD: AlertThreadPost,
+    PostTarget.LINE: AlertThreadLine,
+}
+
+
+def _model(
+    target: PostTarget,
+) -> type[AlertMessage] | type[AlertThreadPost] | type[AlertThreadLine]:
+    return _MODELS[target]
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,35 @@ class ThreadPost:
     attempts: int
     uncertain_since: datetime | None
     runs: tuple[AlertRun, ...]
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """The new run a retry line tells of, and who asked for it. `reason` is why the engine
+    never took it (the retrigger's last error), for a given-up line."""
+
+    run_id: str
+    status: RunStatus
+    error_message: str | None
+    error_step: str | None
+    skip_reason: str | None
+    requested_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ThreadLine:
+    """One of runsbot's lines to post in an alert's thread (at `thread_ts`, the alert's own
+    ts): a note (`note`), or a retrigger's outcome (`retry`, about the new run)."""
+
+    line_id: int
+    channel_id: str
+    thread_ts: str
+    kind: ThreadLineKind
+    attempts: int
+    uncertain_since: datetime | None
+    note: NoteRecord | None = None
+    retry: RetryOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +180,76 @@ async def due_thread_posts(
     return posts
 
 
+def _due_lines(now: datetime) -> tuple[Any, ...]:
+    """A line is due once its alert is posted (it replies to the alert's ts)."""
+    return (
+        AlertThreadLine.message_ts.is_(None),
+        AlertThreadLine.next_attempt_at <= now,
+        AlertMessage.message_ts.is_not(None),
+    )
+
+
+async def due_thread_lines(
+    session: AsyncSession, *, now: datetime, channel_id: str | None = None, limit: int = 20
+) -> list[ThreadLine]:
+    query = (
+        select(AlertThreadLine, AlertMessage.channel_id, AlertMessage.message_ts)
+        .join(AlertMessage, AlertMessage.id == AlertThreadLine.alert_message_id)
+        .where(*_due_lines(now))
+        .order_by(AlertThreadLine.id)
+        .limit(limit)
+    )
+    if channel_id is not None:
+        query = query.where(AlertMessage.channel_id == channel_id)
+    lines = []
+    for line, line_channel, thread_ts in (await session.execute(query)).all():
+        assert thread_ts is not None
+        note = await session.get(Note, line.note_id) if line.note_id is not None else None
+        lines.append(
+            ThreadLine(
+                line_id=line.id,
+                channel_id=line_channel,
+                thread_ts=thread_ts,
+                kind=ThreadLineKind(line.kind),
+                attempts=line.attempts,
+                uncertain_since=line.post_attempted_at,
+                note=note_record(note) if note is not None else None,
+                retry=await _retry_outcome(session, line.run_id),
+            )
+        )
+    return lines
+
+
+async def _retry_outcome(session: AsyncSession, run_id: str | None) -> RetryOutcome | None:
+    if run_id is None:
+        return None
+    row = (
+        await session.execute(
+            select(
+                Run.status,
+                Run.error_message,
+                Run.error_step,
+                Run.skip_reason,
+                Retrigger.requested_by,
+                Retrigger.last_error,
+            )
+            .outerjoin(Retrigger, Retrigger.new_run_id == Run.id)
+            .where(Run.id == run_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return RetryOutcome(
+        run_id=run_id,
+        status=RunStatus(row.status),
+        error_message=row.error_message,
+        error_step=row.error_step,
+        skip_reason=row.skip_reason,
+        requested_by=row.requested_by,
+        reason=row.last_error,
+    )
+
+
 async def due_alert_updates(
     session: AsyncSession,
     *,
@@ -177,12 +296,17 @@ async def channels_with_work(
         .join(AlertThreadPost, AlertThreadPost.alert_message_id == AlertMessage.id)
         .where(AlertThreadPost.message_ts.is_(None), AlertThreadPost.next_attempt_at <= now)
     )
+    lines = (
+        select(AlertMessage.channel_id)
+        .join(AlertThreadLine, AlertThreadLine.alert_message_id == AlertMessage.id)
+        .where(*_due_lines(now))
+    )
     stale = select(AlertMessage.channel_id).where(
         AlertMessage.stale_since.is_not(None),
         AlertMessage.message_ts.is_not(None),
         or_(AlertMessage.rendered_at.is_(None), AlertMessage.rendered_at <= now - min_interval),
     )
-    result = await session.execute(posts.union(threads, stale))
+    result = await session.execute(posts.union(threads, lines, stale))
     return {channel for (channel,) in result}
 
 
@@ -212,8 +336,14 @@ async def record_posted(
     """Slack took the post as `message_ts`."""
     if target is PostTarget.ALERT:
         await _record_alert_posted(session, row_id, message_ts, now, revision)
-    else:
+    elif target is PostTarget.THREAD:
         await _record_thread_posted(session, row_id, message_ts)
+    else:
+        await session.execute(
+            update(AlertThreadLine)
+            .where(AlertThreadLine.id == row_id)
+            .values(message_ts=message_ts, last_error=None)
+        )
 
 
 async def _record_alert_posted(

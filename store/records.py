@@ -189,3 +189,13 @@ class RetriggerRequested:
     new_run: RunSummary
     requested_by: str
     requested_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteTarget:
+    """A run as the Add note modal names it: reference, workflow and ID."""
+
+    id: str
+    reference: str
+    workflow: WorkflowRecord
+    started_at: datetime

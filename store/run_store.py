@@ -17,6 +17,7 @@ from store import (
     alert_planning,
     deliveries,
     leases,
+    notes,
     queries,
     retrigger_outbox,
     retriggers,
@@ -28,12 +29,13 @@ from store import (
 from store.alert_messages import AlertedRuns
 from store.alert_planning import GroupingRules
 from store.database import SchemaUpgrade, create_engine, upgrade
-from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadPost
+from store.deliveries import AlertPost, AlertUpdate, PostTarget, ThreadLine, ThreadPost
 from store.filters import RunFilter
 from store.ingest import GroupCommit
 from store.records import (
     AlertRouting,
     NoteRecord,
+    NoteTarget,
     ReportOutcome,
     RetriggerRequested,
     RetriggerRouting,
@@ -185,7 +187,7 @@ class RunStore:
                 session, received_before=self._clock() - older_than
             )
 
-    # Notes ---------------------------------------------------------------
+    # Notes (store/notes.py) ------------------------------------------------
 
     async def add_note(
         self,
@@ -194,21 +196,64 @@ class RunStore:
         author: str,
         text: str,
         source: str,
-        slack_channel_id: str | None = None,
-        slack_message_ts: str | None = None,
     ) -> NoteRecord:
-        """Store a note on a run, stamped now (UTC); raises RunNotFound."""
+        """Store a note on a run, stamped now (UTC); raises RunNotFound. An API or modal note
+        is mirrored into the thread of each alert naming the run (queued with it)."""
         async with self._sessions.begin() as session:
-            return await writes.add_note(
+            note, lines = await notes.add_note(
+                session, run_id, author=author, text=text, source=source, now=self._clock()
+            )
+        if lines and self._on_alerts_queued is not None:
+            self._on_alerts_queued(0)  # no new alert, but lines to post: wake the dispatcher
+        return note
+
+    async def add_thread_notes(
+        self, channel_id: str, message_ts: str, run_ids: Sequence[str], *, author: str, text: str
+    ) -> int:
+        """A reply in an alert's thread (channel_id, message_ts) as a note on each of
+        `run_ids`; how many are new (a redelivered reply adds none)."""
+        async with self._sessions.begin() as session:
+            return await notes.add_thread_notes(
                 session,
-                run_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                run_ids=run_ids,
                 author=author,
                 text=text,
-                source=source,
-                slack_channel_id=slack_channel_id,
-                slack_message_ts=slack_message_ts,
                 now=self._clock(),
             )
+
+    async def edit_thread_notes(
+        self, channel_id: str, message_ts: str, run_ids: Sequence[str], *, author: str, text: str
+    ) -> None:
+        """The reply was edited: its notes read `text` and are on `run_ids` now."""
+        async with self._sessions.begin() as session:
+            await notes.edit_thread_notes(
+                session,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                run_ids=run_ids,
+                author=author,
+                text=text,
+                now=self._clock(),
+            )
+
+    async def delete_thread_notes(self, channel_id: str, message_ts: str) -> int:
+        """The reply was deleted, and so are its notes; how many."""
+        async with self._sessions.begin() as session:
+            return await notes.delete_thread_notes(
+                session, channel_id=channel_id, message_ts=message_ts
+            )
+
+    async def note_targets(self, run_ids: Sequence[str], *, limit: int = 100) -> list[NoteTarget]:
+        """The runs of `run_ids` that exist, as the Add note modal names them, newest first."""
+        async with self._sessions() as session:
+            return await notes.note_targets(session, run_ids, limit=limit)
+
+    async def thread_notes(self, channel_id: str, message_ts: str) -> list[NoteRecord]:
+        """The notes a thread reply made, by run."""
+        async with self._sessions() as session:
+            return await notes.thread_notes(session, channel_id=channel_id, message_ts=message_ts)
 
     async def alerted_runs(self, channel_id: str, message_ts: str) -> AlertedRuns | None:
         """The alert runsbot posted at (channel_id, message_ts), or whose thread listing reply
@@ -310,6 +355,14 @@ class RunStore:
         """The channel's unposted thread replies whose next attempt is due, oldest first."""
         async with self._sessions() as session:
             return await deliveries.due_thread_posts(
+                session, now=self._clock(), channel_id=channel_id, limit=limit
+            )
+
+    async def due_thread_lines(self, channel_id: str, *, limit: int = 20) -> list[ThreadLine]:
+        """The channel's unposted lines of runsbot's whose alert is posted and whose next
+        attempt is due, oldest first."""
+        async with self._sessions() as session:
+            return await deliveries.due_thread_lines(
                 session, now=self._clock(), channel_id=channel_id, limit=limit
             )
 

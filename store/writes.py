@@ -1,5 +1,5 @@
-"""Writes other than reports: notes, workflow registrations, forgetting old event_ids and
-demo rows. Free functions taking an AsyncSession first, inside the caller's transaction."""
+"""Writes other than reports and notes (store/notes.py): workflow registrations, forgetting
+old event_ids and demo rows. Free functions taking an AsyncSession first, inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -10,44 +10,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.errors import RunNotFound
-from store.models import Note, ReportEvent, Run, Workflow
-from store.records import (
-    NoteRecord,
-    WorkflowRecord,
-    WorkflowSpec,
-    note_record,
-    workflow_record,
-)
-
-
-async def add_note(
-    session: AsyncSession,
-    run_id: str,
-    *,
-    author: str,
-    text: str,
-    source: str,
-    slack_channel_id: str | None,
-    slack_message_ts: str | None,
-    now: datetime,
-) -> NoteRecord:
-    """The note as stored on the run; raises RunNotFound."""
-    if await session.scalar(select(Run.seq).where(Run.id == run_id)) is None:
-        raise RunNotFound(run_id)
-    note = Note(
-        run_id=run_id,
-        author=author,
-        text=text,
-        source=source,
-        slack_channel_id=slack_channel_id,
-        slack_message_ts=slack_message_ts,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(note)
-    await session.flush()
-    return note_record(note)
+from store.models import ReportEvent, Run, Workflow
+from store.records import WorkflowRecord, WorkflowSpec, workflow_record
 
 
 async def put_workflow(

@@ -207,7 +207,7 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
         {"name": "Later", "type": "message", "callback_id": "later_from_message"},
         {"name": "Find runs", "type": "global", "callback_id": "find_runs"},
     ]
-    grown["settings"]["event_subscriptions"] = {"bot_events": ["message.channels"]}
+    grown["settings"]["event_subscriptions"]["bot_events"] += ["app_mention"]
     missing = await unanswered(app, grown)
     assert [
         body.get("command") or body.get("callback_id") or body["event"] for body in missing
@@ -215,13 +215,13 @@ async def test_a_declared_command_shortcut_or_event_is_named_until_a_listener_an
         "/runs-later",
         "later_from_message",
         "find_runs",
-        {"type": "message", "channel_type": "channel"},
+        {"type": "app_mention"},
     ]
     for register in (
         app.command("/runs-later"),
         app.shortcut("later_from_message"),
         app.shortcut("find_runs"),
-        app.event("message"),
+        app.event("app_mention"),
         app.action(Action.RETRIGGER.value),  # declared by interactivity
     ):
         register(on_anything)

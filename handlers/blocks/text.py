@@ -37,6 +37,11 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape_mrkdwn(text: str) -> str:
+    """The text a person typed, from a message's `text` (Slack escapes the same three)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def truncate(text: str, limit: int) -> str:
     """`text` if it fits in `limit` characters, else its start cut cleanly and ending in "…"."""
     if len(text) <= limit:
