@@ -27,6 +27,7 @@ class Block(StrEnum):
     """`block_id`s the builders set (unique within one message or view)."""
 
     ALERT_ACTIONS = "alert_actions"
+    DETAIL_ACTIONS = "detail_actions"  # the run detail modal's Retrigger and Add note
     NOTE_TEXT = "note_text"
     RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`
     RUNS_PAGING = "runs_paging"

@@ -1,0 +1,62 @@
+"""Buttons on a run — on alerts, /runs pages and `/runs show` — answered by listeners here.
+
+View details opens the run's detail modal within the 3 s a trigger_id lives, even when the
+store is slow: the detail is read for DETAIL_WAIT_SECONDS at most; past that a "Loading"
+modal opens at once and is updated with the detail when the read finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.blocks.run_detail import run_detail_loading, run_detail_modal, run_detail_not_found
+from handlers.ids import Action
+from store.records import RunDetail
+from store.run_store import RunStore
+
+# What is left of the trigger_id's 3 s after this wait is for Slack's round trip of views.open.
+DETAIL_WAIT_SECONDS = 1.2
+
+
+async def on_view_details_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    store: RunStore,
+) -> None:
+    await ack()
+    run_id = str(action.get("value") or "")
+    # Clicked inside a modal, the detail goes on top of it; elsewhere it opens one.
+    open_view = client.views_push if body.get("view") else client.views_open
+    reading = asyncio.ensure_future(store.get_run(run_id))
+    try:
+        done, _ = await asyncio.wait({reading}, timeout=DETAIL_WAIT_SECONDS)
+        if done:
+            await open_view(
+                trigger_id=body["trigger_id"], view=_detail_view(run_id, reading.result())
+            )
+            return
+        loading = (await open_view(trigger_id=body["trigger_id"], view=run_detail_loading(run_id)))[
+            "view"
+        ]
+        detail = await reading
+        await client.views_update(
+            view_id=loading["id"], hash=loading["hash"], view=_detail_view(run_id, detail)
+        )
+    finally:
+        reading.cancel()  # only when the modal could not be opened: nobody would see it
+
+
+def _detail_view(run_id: str, detail: RunDetail | None) -> View:
+    return run_detail_not_found(run_id) if detail is None else run_detail_modal(detail)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.VIEW_DETAILS)(on_view_details_button)
