@@ -2,7 +2,8 @@
 
 View details opens the run's detail modal within the 3 s a trigger_id lives, even when the
 store is slow: the detail is read for DETAIL_WAIT_SECONDS at most; past that a "Loading"
-modal opens at once and is updated with the detail when the read finishes.
+modal opens at once and is updated with the detail when the read finishes. Clicked on a run
+of a detail modal's retry chain, it shows that run in the same modal.
 """
 
 from __future__ import annotations
@@ -33,20 +34,33 @@ async def on_view_details_button(
 ) -> None:
     await ack()
     run_id = str(action.get("value") or "")
-    # Clicked inside a modal, the detail goes on top of it; elsewhere it opens one.
-    open_view = client.views_push if body.get("view") else client.views_open
+    shown_in = body.get("view")
+    if shown_in is not None:
+        # A run of a detail modal's retry chain: shown in its place (no trigger_id is needed,
+        # and no stack of modals grows past Slack's three).
+        detail = await store.get_run(run_id)
+        await client.views_update(view_id=shown_in["id"], view=_detail_view(run_id, detail))
+        return
+    await _open_detail(body["trigger_id"], run_id, client, store)
+
+
+async def _open_detail(
+    trigger_id: str, run_id: str, client: AsyncWebClient, store: RunStore
+) -> None:
+    """Opens the detail modal while `trigger_id` is valid: at once if the store answers
+    within DETAIL_WAIT_SECONDS, else as "Loading", updated when it answers."""
     reading = asyncio.ensure_future(store.get_run(run_id))
     try:
         done, _ = await asyncio.wait({reading}, timeout=DETAIL_WAIT_SECONDS)
         if done:
-            await open_view(
-                trigger_id=body["trigger_id"], view=_detail_view(run_id, reading.result())
+            await client.views_open(
+                trigger_id=trigger_id, view=_detail_view(run_id, reading.result())
             )
             return
-        loading = (await open_view(trigger_id=body["trigger_id"], view=run_detail_loading(run_id)))[
-            "view"
-        ]
+        opened = await client.views_open(trigger_id=trigger_id, view=run_detail_loading(run_id))
+        loading = opened["view"]
         detail = await reading
+        # With the hash, an update never overwrites what changed the modal meanwhile.
         await client.views_update(
             view_id=loading["id"], hash=loading["hash"], view=_detail_view(run_id, detail)
         )

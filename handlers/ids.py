@@ -28,6 +28,7 @@ class Block(StrEnum):
 
     ALERT_ACTIONS = "alert_actions"
     DETAIL_ACTIONS = "detail_actions"  # the run detail modal's Retrigger and Add note
+    DETAIL_RETRY = "detail_retry"  # a run of the detail's retry chain, suffixed `:RUN_ID`
     NOTE_TEXT = "note_text"
     RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`
     RUNS_PAGING = "runs_paging"

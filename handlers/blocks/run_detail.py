@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, SectionBlock
 from slack_sdk.models.views import View
 
 from handlers import ids
@@ -24,7 +24,16 @@ from store.masking import MASK, mask_payload
 from store.records import NoteRecord, RetryLink, RunDetail, StepRecord
 from store.types import RetriggerState, RunStatus
 
-from .elements import context, note_button, person, retrigger_button, section, workflow_label
+from .elements import (
+    context,
+    mrkdwn,
+    note_button,
+    person,
+    retrigger_button,
+    section,
+    view_details_button,
+    workflow_label,
+)
 from .text import (
     ELLIPSIS,
     escape_and_truncate,
@@ -58,8 +67,7 @@ _STEP_BLOCKS = 25
 _NOTE = 1_200
 _NOTE_BLOCKS = 20
 _RETRY_ERROR = 300
-_RETRY_LINES = 20
-_RETRY_BLOCKS = 4
+_RETRY_LINES = 10
 _SHOWN_ID = 100
 
 _STATE_TEXT = {
@@ -307,24 +315,33 @@ def _note_text(note: NoteRecord) -> str:
 
 
 def _retry_blocks(detail: RunDetail) -> list[Block]:
-    lines: list[str] = []
+    """The retry chain: a line per run, each with View details to open that run in its place."""
+    blocks: list[Block] = []
     if detail.retry_of is not None:
         link = detail.retry_of
-        lines.append(f"🔁 Retry of {_shown_id(link.run_id)} ({_status(link.status)}){_asked(link)}")
+        text = f"🔁 Retry of {_shown_id(link.run_id)} ({_status(link.status)}){_asked(link)}"
+        blocks.append(_linked(text, link.run_id))
     retries = detail.retries
     left = max(0, len(retries) - _RETRY_LINES)
     if left:
-        lines.append(f"_{_count(left, 'earlier retry', 'earlier retries')} not shown._")
+        blocks.append(context(f"{_count(left, 'earlier retry', 'earlier retries')} not shown."))
     for link in retries[left:]:
         state = _retry_state(link)
-        lines.append(
+        text = (
             f"↪️ Retried as {_shown_id(link.run_id)} ({_status(link.status)}"
             f"{'; ' + state if state else ''}){_asked(link)}"
         )
-    if not lines:
-        return []
-    texts = packed(["*Retries*", *lines], SECTION_TEXT_MAX)
-    return [section(text) for text in texts[:_RETRY_BLOCKS]]
+        blocks.append(_linked(text, link.run_id))
+    return [section("*Retries*"), *blocks] if blocks else []
+
+
+def _linked(text: str, run_id: str) -> SectionBlock:
+    # Block IDs must be unique within a view; run IDs are (at most 64 characters).
+    return SectionBlock(
+        block_id=f"{ids.Block.DETAIL_RETRY}:{run_id}",
+        text=mrkdwn(text),
+        accessory=view_details_button(run_id),
+    )
 
 
 def _asked(link: RetryLink) -> str:

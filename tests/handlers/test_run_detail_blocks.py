@@ -148,6 +148,7 @@ def test_the_modal_shows_the_whole_run_log_with_secrets_masked() -> None:
         "<@U024BE7LH>",
         "Token rotated, retrying",
         "ops-cli",
+        "*Retries*",
         "🔁 Retry of `run_first` (❌ failed) · asked by <@U0BOB>",
         "↪️ Retried as `run_again` (❌ failed; given up: the engine never accepted it "
         "(engine answered 503 for 15 minutes)) · asked by <@U024BE7LH>",
@@ -158,7 +159,10 @@ def test_the_modal_shows_the_whole_run_log_with_secrets_masked() -> None:
     steps_text = text[text.index("*Steps*") :]
     assert "401 Unauthorized" in steps_text[: steps_text.index("*Notes*")]
     assert text.index("Token rotated") < text.index("Still failing"), "newest last"
+    # Each run of the retry chain opens in the modal's place; the run's own actions last.
     assert [(b.text, b.action_id, b.value, b.block_id) for b in buttons(view)] == [
+        ("View details", Action.VIEW_DETAILS, "run_first", f"{Block.DETAIL_RETRY}:run_first"),
+        ("View details", Action.VIEW_DETAILS, "run_again", f"{Block.DETAIL_RETRY}:run_again"),
         ("Retrigger", Action.RETRIGGER, RUN_ID, Block.DETAIL_ACTIONS),
         ("Add note", Action.ADD_NOTE, RUN_ID, Block.DETAIL_ACTIONS),
     ]
@@ -173,7 +177,12 @@ def test_retrigger_is_offered_only_where_it_may_be_sent() -> None:
         detail(summary=summary(status=RunStatus.FINISHED, error_message=None, error_step=None)),
         detail(summary=summary(status=RunStatus.RUNNING)),
     ):
-        assert [b.text for b in buttons(valid(run_detail_modal(case)))] == ["Add note"]
+        actions = [
+            b.text
+            for b in buttons(valid(run_detail_modal(case)))
+            if b.block_id == Block.DETAIL_ACTIONS
+        ]
+        assert actions == ["Add note"]
     pending = rendered_text(valid(run_detail_modal(detail(retries=(in_flight,)))))
     assert "(⏳ pending; ⏳ waiting for the engine to accept it)" in pending
 
@@ -242,7 +251,7 @@ def test_a_huge_run_stays_inside_the_modal_limits_and_says_what_was_cut() -> Non
     assert "more lines" in text and "characters) not shown" in text
     assert "earlier notes not shown" in text and "note 199" in text, "the newest note is shown"
     assert "more characters not shown" in text
-    assert "20 earlier retries not shown" in text and "run_retry_39" in text
+    assert "30 earlier retries not shown" in text and "run_retry_39" in text
     assert "*Steps* (60)" in text
     # Every step is shown, or the modal says how many were not.
     shown_steps = sum(f"*\u2068Step {n} " in text for n in range(60))
