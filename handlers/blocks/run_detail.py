@@ -65,6 +65,7 @@ _STEP_ERROR = 600
 _FAILED_STEP_ERROR = 1_800
 _STEP_BLOCKS = 25
 _NOTE = 1_200
+_NOTE_LINES = 15
 _NOTE_BLOCKS = 20
 _RETRY_ERROR = 300
 _RETRY_LINES = 10
@@ -306,7 +307,10 @@ def _notes_blocks(notes: Sequence[NoteRecord]) -> list[Block]:
 def _note_text(note: NoteRecord) -> str:
     when = slack_date(note.created_at)
     edited = " (edited)" if note.updated_at > note.created_at else ""
-    text = escape_and_truncate(note.text.strip(), _NOTE) or "(empty)"
+    # Each line is quoted and isolated (4 more characters): their number is bounded too.
+    lines = note.text.strip().splitlines()
+    kept = "\n".join(lines[:_NOTE_LINES]) + (f"\n{ELLIPSIS}" if len(lines) > _NOTE_LINES else "")
+    text = escape_and_truncate(kept, _NOTE) or "(empty)"
     quoted = "\n".join(f"> {isolate(line)}" if line else ">" for line in text.split("\n"))
     return f"💬 {person(note.author)} · {when}{edited}\n{quoted}"
 

@@ -230,7 +230,10 @@ def test_a_huge_run_stays_inside_the_modal_limits_and_says_what_was_cut() -> Non
         )
         for n in range(60)
     )
-    notes = tuple(note(n, f"note {n}: {rtl} {emoji} <!channel> & more " * 3) for n in range(200))
+    notes = (
+        note(0, "line\n" * 2_000),
+        *(note(n, f"note {n}: {rtl} {emoji} <!channel> & more " * 3) for n in range(1, 200)),
+    )
     huge = detail(
         summary=summary(
             reference="A" * 255, error_message=long_error, error_step="Step 59", note_count=200
@@ -270,3 +273,10 @@ def test_the_loading_and_not_found_modals() -> None:
     text = rendered_text(missing)
     assert "No run has the ID `run_&lt;nope&gt;" in text
     assert buttons(missing) == []
+
+
+def test_a_note_of_many_short_lines_stays_inside_a_section() -> None:
+    # 600 one-letter lines fit the note's 1,200 characters, but not a section once quoted.
+    view = valid(run_detail_modal(detail(notes=(note(1, "a\n" * 3_000),))))
+    text = rendered_text(view)
+    assert text.count("> \u2068a\u2069") == 15 and "> \u2068…\u2069" in text
