@@ -34,8 +34,8 @@ async def on_view_details_button(
 ) -> None:
     await ack()
     run_id = str(action.get("value") or "")
-    shown_in = body.get("view")
-    if shown_in is not None:
+    shown_in = body.get("view") or {}
+    if shown_in.get("type") == "modal":
         # A run of a detail modal's retry chain: shown in its place (no trigger_id is needed,
         # and no stack of modals grows past Slack's three).
         detail = await store.get_run(run_id)
