@@ -27,6 +27,8 @@ class Block(StrEnum):
     """`block_id`s the builders set (unique within one message or view)."""
 
     ALERT_ACTIONS = "alert_actions"
+    DETAIL_ACTIONS = "detail_actions"  # the run detail modal's Retrigger and Add note
+    DETAIL_RETRY = "detail_retry"  # a run of the detail's retry chain, suffixed `:RUN_ID`
     NOTE_TEXT = "note_text"
     NOTE_RUN = "note_run"  # the Add note modal's choice of run, for a group alert
     RUN_ACTIONS = "run_actions"  # one per run on a /runs page, suffixed `:RUN_ID`

@@ -36,9 +36,10 @@ from sqlalchemy.sql.operators import custom_op
 from store.cursors import Cursor, decode_cursor, encode_cursor, search_fingerprint
 from store.errors import InvalidCursor
 from store.filters import RunFilter
-from store.models import Note, Run, Workflow
+from store.models import Note, Retrigger, Run, Workflow
 from store.records import (
     TOTAL_CAP,
+    RetryLink,
     RunDetail,
     RunPage,
     RunSummary,
@@ -54,7 +55,7 @@ from store.search import (
     plan_search,
     text_conditions,
 )
-from store.types import RunStatus
+from store.types import RetriggerState, RunStatus
 
 # Each arm of a UNION ALL is one ordered index scan; past this many arms a
 # single query (and a sort) is cheaper than the planning and round trips.
@@ -406,7 +407,7 @@ async def count_by_status(
 
 
 async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
-    """Everything about one run, or None when no run has that ID."""
+    """Everything about one run, its retry chain included, or None when no run has that ID."""
     row = (
         await session.execute(select(*RUN_COLUMNS, Run.payload, Run.steps).where(Run.id == run_id))
     ).one_or_none()
@@ -419,11 +420,9 @@ async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
             select(Note).where(Note.run_id == run_id).order_by(Note.created_at, Note.id)
         )
     )
-    retried_as = tuple(
-        await session.scalars(
-            select(Run.id).where(Run.retry_of == run_id).order_by(Run.created_at, Run.id)
-        )
-    )
+    # The retry chain both ways, in two queries whatever its length.
+    retries = await _retries_of(session, run_id)
+    retry_of = None if row.retry_of is None else await _retried_run(session, run_id, row.retry_of)
     steps = tuple(
         StepRecord(
             name=step["name"],
@@ -440,5 +439,50 @@ async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
         payload=row.payload,
         steps=steps,
         notes=notes,
-        retried_as=retried_as,
+        retried_as=tuple(link.run_id for link in retries),
+        retry_of=retry_of,
+        retries=retries,
     )
+
+
+def _retry_link(row: Any) -> RetryLink:
+    return RetryLink(
+        run_id=row.id,
+        status=RunStatus(row.status),
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        state=None if row.state is None else RetriggerState(row.state),
+        last_error=row.last_error,
+    )
+
+
+_RETRIGGER_COLUMNS = (
+    Retrigger.requested_by,
+    Retrigger.requested_at,
+    Retrigger.state,
+    Retrigger.last_error,
+)
+
+
+async def _retries_of(session: AsyncSession, run_id: str) -> tuple[RetryLink, ...]:
+    """The runs made from `run_id`, oldest first, each with the retrigger that made it (one
+    query, however many there are)."""
+    rows = await session.execute(
+        select(Run.id, Run.status, *_RETRIGGER_COLUMNS)
+        .outerjoin(Retrigger, Retrigger.new_run_id == Run.id)
+        .where(Run.retry_of == run_id)
+        .order_by(Run.created_at, Run.id)
+    )
+    return tuple(_retry_link(row) for row in rows)
+
+
+async def _retried_run(session: AsyncSession, run_id: str, original_id: str) -> RetryLink | None:
+    """The run `run_id` retries, with the retrigger that made `run_id` (one query)."""
+    row = (
+        await session.execute(
+            select(Run.id, Run.status, *_RETRIGGER_COLUMNS)
+            .outerjoin(Retrigger, (Retrigger.new_run_id == run_id) & (Retrigger.run_id == Run.id))
+            .where(Run.id == original_id)
+        )
+    ).one_or_none()
+    return None if row is None else _retry_link(row)

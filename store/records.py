@@ -10,7 +10,7 @@ from typing import Any
 from store.errors import ReportRejected
 from store.models import Note, Workflow
 from store.reports import RunState
-from store.types import RunStatus
+from store.types import RetriggerState, RunStatus
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ class RunDetail:
     steps: tuple[StepRecord, ...]
     notes: tuple[NoteRecord, ...]
     retried_as: tuple[str, ...]
+    # The retry chain (records at the end of this module): the run this one retries, and the
+    # runs made from it, oldest first (their IDs are `retried_as`).
+    retry_of: RetryLink | None = None
+    retries: tuple[RetryLink, ...] = ()
 
     @property
     def id(self) -> str:
@@ -199,3 +203,27 @@ class NoteTarget:
     reference: str
     workflow: WorkflowRecord
     started_at: datetime
+
+
+# Run detail: the retry chain ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryLink:
+    """One link of a retry chain, seen from a run: the other run's ID and status, and the
+    retrigger that made the newer of the two (who asked, when, how its request stands; all
+    None for a run that names `retry_of` with no retrigger of runsbot's behind it).
+    `last_error` says why the request was given up, when it was."""
+
+    run_id: str
+    status: RunStatus
+    requested_by: str | None = None
+    requested_at: datetime | None = None
+    state: RetriggerState | None = None
+    last_error: str | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        """The retrigger is not done with: the engine has not accepted it, or its run has not
+        ended."""
+        return self.state in (RetriggerState.PENDING, RetriggerState.ACCEPTED)
