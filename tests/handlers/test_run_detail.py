@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.ids import Action, Block
 from handlers.ids import View as ViewId
 from store.masking import MASK
+from store.models import Retrigger, Run
 from store.run_store import RunStore
 from tests.fake_slack import (
     ACK_DEADLINE,
@@ -33,7 +35,8 @@ from tests.fake_slack import (
 )
 from tests.handlers.commands import ask
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
-from tests.handlers.test_retriggered_alerts import HUBSPOT, retriggered
+
+HUBSPOT = {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"}
 
 SECRET = "hunter2-correct-horse"
 API_KEY = "sk-live-9f8e7d6c5b4a3928170abcdef"
@@ -94,6 +97,29 @@ def _new_detail_modal(slack: FakeSlack, user: str, before: View | None) -> View 
     if modal is None or modal is before or modal.callback_id != ViewId.RUN_DETAIL:
         return None
     return modal
+
+
+async def retriggered(runsbot: Runsbot, run_id: str, *, as_run: str) -> None:
+    """The retrigger as runsbot records it (made by hand: the chain needs a known ID for the new
+    run): the new run, pending and linked to the original by retry_of, and who asked."""
+    await runsbot.report(id=as_run, workflow=HUBSPOT, reference="ACME Corp", status="pending")
+    now = datetime.now(UTC)
+    async with runsbot.store.engine.begin() as connection:
+        await connection.execute(update(Run).where(Run.id == as_run).values(retry_of=run_id))
+        await connection.execute(
+            insert(Retrigger).values(
+                run_id=run_id,
+                new_run_id=as_run,
+                requested_by=f"slack:{ALICE}",
+                state="accepted",
+                trigger_url="http://127.0.0.1:9/trigger",
+                body="{}",
+                attempts=1,
+                next_attempt_at=now,
+                requested_at=now,
+                updated_at=now,
+            )
+        )
 
 
 async def failed_run_with_a_retry(bot: Runsbot) -> Message:
