@@ -108,6 +108,7 @@ class RetriggerDispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._leased = False
         self._closed = False
         self._closing = asyncio.Event()
 
@@ -119,9 +120,17 @@ class RetriggerDispatcher:
         """Dispatch soon; safe to call from any coroutine, any number of times."""
         if self._closed:
             return
-        task = asyncio.get_running_loop().create_task(self.dispatch())
+        task = asyncio.get_running_loop().create_task(self.sweep())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def sweep(self) -> None:
+        """`dispatch`, for the scheduler and `wake`: a store that does not answer is logged
+        in one line, and the next sweep tries again."""
+        try:
+            await self.dispatch()
+        except Exception as error:
+            log.warning("retrigger sweep failed, will retry: %s", type(error).__name__)
 
     async def dispatch(self) -> None:
         """Give up what waited too long, and start a worker for each URL with due sends."""
@@ -135,7 +144,8 @@ class RetriggerDispatcher:
                 urls = await self._store.retrigger_urls_due()
                 if not urls:
                     return
-                if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
+                self._leased = await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL)
+                if not self._leased:
                     return
                 for given_up in await self._store.give_up_retriggers(
                     window=RETRY_WINDOW, reason=given_up_reason
@@ -168,7 +178,8 @@ class RetriggerDispatcher:
                 task.cancel()
             await asyncio.gather(*cut_off, return_exceptions=True)
         async with self._lock:
-            await self._store.release_lease(LEASE, self._holder)
+            if self._leased:
+                await self._store.release_lease(LEASE, self._holder)
         if self._session is not None:
             await self._session.close()
 
