@@ -13,12 +13,8 @@ deliveries wait, their attempts uncounted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +22,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.background import Background, lease_holder
 from bot.metrics import Metrics
 from bot.post_lookup import find_earlier_post
 from bot.slack_errors import Uncertain, backoff, slack_error_code, slack_retry_after
@@ -88,16 +85,13 @@ class AlertDispatcher:
         self._metrics = metrics
         self._rules = rules or GroupingRules()
         self._post_interval = post_interval
-        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._holder = lease_holder()
         self._lock = asyncio.Lock()
         self._again = False
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._tasks = Background()
         self._kicked: set[str] = set()
         self._next_post: dict[str, float] = {}
         self._next_update = 0.0
-        self._background: set[asyncio.Task[None]] = set()
-        self._closed = False
-        self._closing = asyncio.Event()
 
     def queued(self, count: int) -> None:
         """`count` failures were queued for alerts: count them and dispatch soon."""
@@ -108,9 +102,7 @@ class AlertDispatcher:
         """Dispatch soon; safe to call from any coroutine, any number of times."""
         if self._halted:
             return
-        task = asyncio.get_running_loop().create_task(self.dispatch())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._tasks.start(self.dispatch())
 
     async def dispatch(self) -> None:
         """Plan pending deliveries and start a worker for each channel with due work."""
@@ -139,37 +131,22 @@ class AlertDispatcher:
         turn stops at once; a Slack call in flight gets CLOSE_GRACE seconds to answer, else
         it is cut off (the post is then found again by its metadata).
         """
-        self._closed = True
-        self._closing.set()
-        tasks = [*self._workers.values(), *self._background]
-        if tasks:
-            _, cut_off = await asyncio.wait(tasks, timeout=CLOSE_GRACE)
-            for task in cut_off:
-                task.cancel()
-            await asyncio.gather(*cut_off, return_exceptions=True)
+        await self._tasks.close(CLOSE_GRACE)
         async with self._lock:  # a sweep's planning pass ends at its next check
             await self._store.release_lease(LEASE, self._holder)
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until no worker is busy (for tests and benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while any(not task.done() for task in [*self._workers.values(), *self._background]):
-            if time.monotonic() > deadline:
-                raise TimeoutError("alert dispatcher still busy")
-            await asyncio.sleep(0.01)
+        await self._tasks.idle(timeout, "alert dispatcher")
 
     @property
     def _halted(self) -> bool:
         """Closed, or Slack refused the bot token: nothing more is asked of Slack."""
-        return self._closed or self._health.bot_token_refused
+        return self._tasks.closed or self._health.bot_token_refused
 
     def _kick(self, channel_id: str) -> None:
         self._kicked.add(channel_id)
-        worker = self._workers.get(channel_id)
-        if worker is None or worker.done():
-            self._workers[channel_id] = asyncio.get_running_loop().create_task(
-                self._channel_worker(channel_id)
-            )
+        self._tasks.start_once(channel_id, lambda: self._channel_worker(channel_id))
 
     async def _channel_worker(self, channel_id: str) -> None:
         while channel_id in self._kicked and not self._halted:
@@ -322,15 +299,7 @@ class AlertDispatcher:
         self._metrics.alerts_posted.inc()
 
     async def _wait_for_turn(self, channel_id: str) -> None:
-        await self._pause(self._next_post.get(channel_id, 0.0) - time.monotonic())
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep; if the dispatcher closes meanwhile, stop this task here, between two steps."""
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
-        if self._closed:
-            raise asyncio.CancelledError
+        await self._tasks.pause(self._next_post.get(channel_id, 0.0) - time.monotonic())
 
     async def _failed(
         self, target: PostTarget, row_id: int, attempts: int, channel_id: str, error: SlackApiError
@@ -377,7 +346,7 @@ class AlertDispatcher:
             return
         message = render(alert_update.alert)
         now = time.monotonic()
-        await self._pause(self._next_update - now)
+        await self._tasks.pause(self._next_update - now)
         self._next_update = max(self._next_update, now) + UPDATE_SPACING
         try:
             await self._client.chat_update(

@@ -13,19 +13,16 @@ original's alert thread is told. The body is never logged, and the secret appear
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
-import os
-import socket
 import time
-import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.background import Background, lease_holder
 from bot.slack_errors import backoff
 from store.retrigger_outbox import RetriggerSend
 from store.run_store import RunStore
@@ -100,16 +97,14 @@ class RetriggerDispatcher:
         self._store = store
         self._secret = secret.encode() if secret is not None else None
         self._spacing = timedelta(seconds=1.0 / rate)
-        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._holder = lease_holder()
         self._lock = asyncio.Lock()
         self._again = False
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._tasks = Background()
         self._kicked: set[str] = set()
         self._sends: set[asyncio.Task[None]] = set()
-        self._background: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self._closed = False
-        self._closing = asyncio.Event()
+        self._leased = False
 
     def requested(self) -> None:
         """A retrigger was requested: send it soon."""
@@ -117,11 +112,16 @@ class RetriggerDispatcher:
 
     def wake(self) -> None:
         """Dispatch soon; safe to call from any coroutine, any number of times."""
-        if self._closed:
-            return
-        task = asyncio.get_running_loop().create_task(self.dispatch())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        if not self._tasks.closed:
+            self._tasks.start(self.sweep())
+
+    async def sweep(self) -> None:
+        """`dispatch`, for the scheduler and `wake`: a store that does not answer is logged
+        in one line, and the next sweep tries again."""
+        try:
+            await self.dispatch()
+        except Exception as error:
+            log.warning("retrigger sweep failed, will retry: %s", type(error).__name__)
 
     async def dispatch(self) -> None:
         """Give up what waited too long, and start a worker for each URL with due sends."""
@@ -129,13 +129,14 @@ class RetriggerDispatcher:
         if self._lock.locked():
             return  # the running pass will go round once more
         async with self._lock:
-            while self._again and not self._closed:
+            while self._again and not self._tasks.closed:
                 self._again = False
                 # A read first: with nothing due (most sweeps) the lease is not written.
                 urls = await self._store.retrigger_urls_due()
                 if not urls:
                     return
-                if not await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL):
+                self._leased = await self._store.acquire_lease(LEASE, self._holder, ttl=LEASE_TTL)
+                if not self._leased:
                     return
                 for given_up in await self._store.give_up_retriggers(
                     window=RETRY_WINDOW, reason=given_up_reason
@@ -159,37 +160,23 @@ class RetriggerDispatcher:
         A request in flight gets CLOSE_GRACE seconds to be answered, else it is cut off; it
         stays claimed until its timeout has passed, then whoever sends next sends it again.
         """
-        self._closed = True
-        self._closing.set()
-        tasks = [*self._workers.values(), *self._sends, *self._background]
-        if tasks:
-            _, cut_off = await asyncio.wait(tasks, timeout=CLOSE_GRACE)
-            for task in cut_off:
-                task.cancel()
-            await asyncio.gather(*cut_off, return_exceptions=True)
+        await self._tasks.close(CLOSE_GRACE)
         async with self._lock:
-            await self._store.release_lease(LEASE, self._holder)
+            if self._leased:
+                await self._store.release_lease(LEASE, self._holder)
         if self._session is not None:
             await self._session.close()
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until nothing is being sent (for tests and benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while any(
-            not task.done() for task in [*self._workers.values(), *self._sends, *self._background]
-        ):
-            if time.monotonic() > deadline:
-                raise TimeoutError("retrigger dispatcher still busy")
-            await asyncio.sleep(0.01)
+        await self._tasks.idle(timeout, "retrigger dispatcher")
 
     def _kick(self, url: str) -> None:
         self._kicked.add(url)
-        worker = self._workers.get(url)
-        if worker is None or worker.done():
-            self._workers[url] = asyncio.get_running_loop().create_task(self._url_worker(url))
+        self._tasks.start_once(url, lambda: self._url_worker(url))
 
     async def _url_worker(self, url: str) -> None:
-        while url in self._kicked and not self._closed:
+        while url in self._kicked and not self._tasks.closed:
             self._kicked.discard(url)
             try:
                 if await self._start_due(url):
@@ -209,7 +196,7 @@ class RetriggerDispatcher:
             claim = timedelta(seconds=SEND_TIMEOUT + CLAIM_MARGIN)
             if not await self._store.claim_retrigger(send.retrigger_id, for_at_most=claim):
                 continue
-            task = asyncio.get_running_loop().create_task(self._send(send))
+            task = self._tasks.start(self._send(send))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
             started = True
@@ -220,15 +207,7 @@ class RetriggerDispatcher:
             wait = await self._store.take_trigger_turn(url, spacing=self._spacing)
             if wait <= timedelta(0):
                 return
-            await self._pause(wait.total_seconds())
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep; if the dispatcher closes meanwhile, stop this task here, between two steps."""
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
-        if self._closed:
-            raise asyncio.CancelledError
+            await self._tasks.pause(wait.total_seconds())
 
     async def _send(self, send: RetriggerSend) -> None:
         try:

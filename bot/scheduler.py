@@ -47,7 +47,7 @@ def create_scheduler(
         )
     if retriggers is not None:
         scheduler.add_job(
-            retriggers.dispatch,
+            retriggers.sweep,
             "interval",
             seconds=RETRIGGER_SWEEP_SECONDS,
             id="retrigger-sweep",

@@ -21,13 +21,8 @@ from store.alert_queue import mark_alerts_stale
 from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 from store.ids import new_run_id
 from store.models import Note, Retrigger, Run, Workflow
-from store.records import (
-    RetriggerRequested,
-    RetriggerRouting,
-    RunSummary,
-    WorkflowRecord,
-    workflow_record,
-)
+from store.queries import _summary as run_summary  # one way to make a RunSummary
+from store.records import RetriggerRequested, RetriggerRouting, RunSummary, workflow_record
 from store.reports import RunState
 from store.thread_lines import queue_thread_lines
 from store.types import NoteSource, RetriggerState, RunStatus, ThreadLineKind
@@ -154,7 +149,7 @@ async def request_retrigger(
     await mark_alerts_stale(session, [run_id], now)
     record = workflow_record(workflow)
     return RetriggerRequested(
-        original=_summary(original, record, int(note_count) + 1),  # the audit note
+        original=run_summary(original, record, int(note_count) + 1),  # the audit note
         new_run=RunSummary(
             id=new_id,
             workflow=record,
@@ -201,22 +196,3 @@ async def follow_retried_runs(
             .where(Retrigger.new_run_id.in_(taken), Retrigger.state == RetriggerState.PENDING)
             .values(state=RetriggerState.ACCEPTED, updated_at=now)
         )
-
-
-def _summary(row: Run, workflow: WorkflowRecord, note_count: int) -> RunSummary:
-    return RunSummary(
-        id=row.id,
-        workflow=workflow,
-        reference=row.reference,
-        status=RunStatus(row.status),
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        updated_at=row.updated_at,
-        created_at=row.created_at,
-        error_message=row.error_message,
-        error_step=row.error_step,
-        skip_reason=row.skip_reason,
-        result=row.result,
-        retry_of=row.retry_of,
-        note_count=note_count,
-    )
