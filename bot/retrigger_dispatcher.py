@@ -41,7 +41,8 @@ FIRST_BACKOFF = 2.0
 MAX_BACKOFF = 60.0
 # A claimed attempt is due again this long after its timeout if its process died mid-call.
 CLAIM_MARGIN = 5.0
-# The most sends in flight at once to one trigger URL (the pace decides how fast they start).
+# The most sends in flight at once, all URLs together (each URL's pace decides how fast its
+# sends start); one held by an engine that does not answer ends within SEND_TIMEOUT.
 MAX_IN_FLIGHT = 20
 # On close, how long a request in flight may take to answer before it is cut off.
 CLOSE_GRACE = 5.0
@@ -61,7 +62,7 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 def given_up_reason(last_error: str | None, attempts: int) -> str:
     """The failed new run's error message when the engine never accepted its retrigger."""
     minutes = round(RETRY_WINDOW.total_seconds() / 60)
-    tried = "was never sent" if attempts == 0 else f"was tried {attempts} times"
+    tried = {0: "was never sent", 1: "was tried once"}.get(attempts, f"was tried {attempts} times")
     last = f"; the last attempt: {last_error}" if last_error else ""
     return f"The engine did not accept this retrigger within {minutes} minutes (it {tried}{last})"
 
@@ -181,9 +182,14 @@ class RetriggerDispatcher:
             try:
                 if await self._start_due(url):
                     self._kicked.add(url)
-            except Exception:
-                # The store failed in a way not foreseen: the sweep tries again.
-                log.exception("retrigger sends to %s failed; will retry", _where(url))
+            except Exception as error:
+                # The store failed in a way not foreseen: the sweep tries again. Its message
+                # is left out: it may quote the trigger URL, token and all.
+                log.error(
+                    "retrigger sends to %s failed, will retry: %s",
+                    _where(url),
+                    type(error).__name__,
+                )
                 return
 
     async def _start_due(self, url: str) -> bool:
@@ -210,6 +216,19 @@ class RetriggerDispatcher:
             await self._tasks.pause(wait.total_seconds())
 
     async def _send(self, send: RetriggerSend) -> None:
+        try:
+            await self._attempt(send)
+        except Exception as error:
+            # The answer could not be recorded: the request is sent again once its claim
+            # ends, with the same run_id (the engine takes each run_id once).
+            log.error(
+                "retrigger of %s as %s: the engine's answer was not recorded: %s",
+                send.run_id,
+                send.new_run_id,
+                type(error).__name__,
+            )
+
+    async def _attempt(self, send: RetriggerSend) -> None:
         try:
             await self._post(send)
         except _Refused as refused:
