@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.background import Background, lease_holder
+from bot.metrics import Metrics
 from bot.slack_errors import backoff
 from store.retrigger_outbox import RetriggerSend
 from store.run_store import RunStore
@@ -94,8 +95,11 @@ class RetriggerDispatcher:
     """Sends the retrigger outbox to the engine. `requested()` on a new retrigger;
     `dispatch()` to sweep."""
 
-    def __init__(self, store: RunStore, *, secret: str | None, rate: float) -> None:
+    def __init__(
+        self, store: RunStore, *, secret: str | None, rate: float, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._secret = secret.encode() if secret is not None else None
         self._spacing = timedelta(seconds=1.0 / rate)
         self._holder = lease_holder()
@@ -142,6 +146,7 @@ class RetriggerDispatcher:
                 for given_up in await self._store.give_up_retriggers(
                     window=RETRY_WINDOW, reason=given_up_reason
                 ):
+                    self._metrics.retriggers.labels("given_up").inc()
                     log.warning(
                         "gave up retrigger of %s as %s: %s",
                         given_up.run_id,
@@ -232,6 +237,7 @@ class RetriggerDispatcher:
         try:
             await self._post(send)
         except _Refused as refused:
+            self._metrics.retriggers.labels("refused").inc()
             await self._failed(send, str(refused), refused.retry_after)
             return
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
@@ -240,8 +246,10 @@ class RetriggerDispatcher:
                 if isinstance(error, TimeoutError)
                 else f"could not reach the engine ({type(error).__name__})"
             )
+            self._metrics.retriggers.labels("no_answer").inc()
             await self._failed(send, reason, None)
             return
+        self._metrics.retriggers.labels("accepted").inc()
         await self._store.record_retrigger_accepted(send.retrigger_id)
         log.info("retrigger of %s sent as %s: accepted", send.run_id, send.new_run_id)
 

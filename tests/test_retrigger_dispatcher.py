@@ -93,6 +93,9 @@ async def test_an_engine_that_answers_500_then_202_gets_the_same_request_twice(
     fake_engine.assert_no_violations()
     original = await bot.run("run_original")
     assert original["retried_as"] == [new_run["id"]]
+    exposed = await (await bot.api.get("/metrics")).text()
+    assert 'runsbot_retriggers_total{result="refused"} 1.0' in exposed
+    assert 'runsbot_retriggers_total{result="accepted"} 1.0' in exposed
     logged = caplog.text
     assert "HTTP 500" in logged  # the refusal is logged...
     for secret in (TRIGGER_SECRET, "deal_id", "Zoë Müller", "v1="):
