@@ -49,6 +49,14 @@ class Metrics:
             ["method", "code"],
             registry=self.registry,
         )
+        self.retriggers = Counter(
+            "runsbot_retriggers",
+            "Retrigger requests sent to the engine, by outcome: accepted (2xx), refused (any "
+            "other answer), no_answer (timeout or connection error), given_up (not accepted "
+            "within the window)",
+            ["result"],
+            registry=self.registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.background import Background, lease_holder
+from bot.metrics import Metrics
 from bot.slack_errors import backoff
 from store.retrigger_outbox import RetriggerSend
 from store.run_store import RunStore
@@ -41,7 +42,8 @@ FIRST_BACKOFF = 2.0
 MAX_BACKOFF = 60.0
 # A claimed attempt is due again this long after its timeout if its process died mid-call.
 CLAIM_MARGIN = 5.0
-# The most sends in flight at once to one trigger URL (the pace decides how fast they start).
+# The most sends in flight at once, all URLs together (each URL's pace decides how fast its
+# sends start); one held by an engine that does not answer ends within SEND_TIMEOUT.
 MAX_IN_FLIGHT = 20
 # On close, how long a request in flight may take to answer before it is cut off.
 CLOSE_GRACE = 5.0
@@ -61,7 +63,7 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 def given_up_reason(last_error: str | None, attempts: int) -> str:
     """The failed new run's error message when the engine never accepted its retrigger."""
     minutes = round(RETRY_WINDOW.total_seconds() / 60)
-    tried = "was never sent" if attempts == 0 else f"was tried {attempts} times"
+    tried = {0: "was never sent", 1: "was tried once"}.get(attempts, f"was tried {attempts} times")
     last = f"; the last attempt: {last_error}" if last_error else ""
     return f"The engine did not accept this retrigger within {minutes} minutes (it {tried}{last})"
 
@@ -93,8 +95,11 @@ class RetriggerDispatcher:
     """Sends the retrigger outbox to the engine. `requested()` on a new retrigger;
     `dispatch()` to sweep."""
 
-    def __init__(self, store: RunStore, *, secret: str | None, rate: float) -> None:
+    def __init__(
+        self, store: RunStore, *, secret: str | None, rate: float, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._secret = secret.encode() if secret is not None else None
         self._spacing = timedelta(seconds=1.0 / rate)
         self._holder = lease_holder()
@@ -141,6 +146,7 @@ class RetriggerDispatcher:
                 for given_up in await self._store.give_up_retriggers(
                     window=RETRY_WINDOW, reason=given_up_reason
                 ):
+                    self._metrics.retriggers.labels("given_up").inc()
                     log.warning(
                         "gave up retrigger of %s as %s: %s",
                         given_up.run_id,
@@ -181,9 +187,14 @@ class RetriggerDispatcher:
             try:
                 if await self._start_due(url):
                     self._kicked.add(url)
-            except Exception:
-                # The store failed in a way not foreseen: the sweep tries again.
-                log.exception("retrigger sends to %s failed; will retry", _where(url))
+            except Exception as error:
+                # The store failed in a way not foreseen: the sweep tries again. Its message
+                # is left out: it may quote the trigger URL, token and all.
+                log.error(
+                    "retrigger sends to %s failed, will retry: %s",
+                    _where(url),
+                    type(error).__name__,
+                )
                 return
 
     async def _start_due(self, url: str) -> bool:
@@ -211,8 +222,22 @@ class RetriggerDispatcher:
 
     async def _send(self, send: RetriggerSend) -> None:
         try:
+            await self._attempt(send)
+        except Exception as error:
+            # The answer could not be recorded: the request is sent again once its claim
+            # ends, with the same run_id (the engine takes each run_id once).
+            log.error(
+                "retrigger of %s as %s: the engine's answer was not recorded: %s",
+                send.run_id,
+                send.new_run_id,
+                type(error).__name__,
+            )
+
+    async def _attempt(self, send: RetriggerSend) -> None:
+        try:
             await self._post(send)
         except _Refused as refused:
+            self._metrics.retriggers.labels("refused").inc()
             await self._failed(send, str(refused), refused.retry_after)
             return
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
@@ -221,8 +246,10 @@ class RetriggerDispatcher:
                 if isinstance(error, TimeoutError)
                 else f"could not reach the engine ({type(error).__name__})"
             )
+            self._metrics.retriggers.labels("no_answer").inc()
             await self._failed(send, reason, None)
             return
+        self._metrics.retriggers.labels("accepted").inc()
         await self._store.record_retrigger_accepted(send.retrigger_id)
         log.info("retrigger of %s sent as %s: accepted", send.run_id, send.new_run_id)
 

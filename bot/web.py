@@ -135,6 +135,7 @@ def create_web_app(
         store,
         secret=settings.trigger_secret.get_secret_value() if settings.trigger_secret else None,
         rate=settings.retrigger_rate,
+        metrics=metrics,
     )
     if isinstance(store.on_retrigger_requested, RetriggersWaiting):
         store.on_retrigger_requested.connect(retriggers.requested)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -12,7 +13,14 @@ import pytest
 
 from bot.retrigger_dispatcher import LEASE
 from store.run_store import RunStore
-from tests.fake_engine import SIGNATURE_HEADER, TIMESTAMP_HEADER, FakeEngine, Hang, Status
+from tests.fake_engine import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TRIGGER_SECRET,
+    FakeEngine,
+    Hang,
+    Status,
+)
 from tests.fake_slack.waiting import holds_for
 from tests.support.retrigger_bot import (
     PAYLOAD,
@@ -70,8 +78,9 @@ async def _state_is(bot: RetriggerBot, new_run_id: str, state: str) -> bool:
 
 
 async def test_an_engine_that_answers_500_then_202_gets_the_same_request_twice(
-    bot: RetriggerBot, fake_engine: FakeEngine
+    bot: RetriggerBot, fake_engine: FakeEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
     fake_engine.script(fake_engine.trigger_url, [Status(500)])
     await bot.failed_run()
     status, new_run = await bot.retrigger("run_original")
@@ -84,6 +93,13 @@ async def test_an_engine_that_answers_500_then_202_gets_the_same_request_twice(
     fake_engine.assert_no_violations()
     original = await bot.run("run_original")
     assert original["retried_as"] == [new_run["id"]]
+    exposed = await (await bot.api.get("/metrics")).text()
+    assert 'runsbot_retriggers_total{result="refused"} 1.0' in exposed
+    assert 'runsbot_retriggers_total{result="accepted"} 1.0' in exposed
+    logged = caplog.text
+    assert "HTTP 500" in logged  # the refusal is logged...
+    for secret in (TRIGGER_SECRET, "deal_id", "Zoë Müller", "v1="):
+        assert secret not in logged  # ...but not the secret, the body or the signature
 
 
 async def test_an_engine_that_never_answers_is_given_up_and_the_new_run_fails(
@@ -201,3 +217,31 @@ def test_the_stored_body_is_the_contracts_compact_json() -> None:
         '"reference":"Zoë","payload":null,"requested_by":"api:ops"}'
     )
     assert json.loads(body)["payload"] is None
+
+
+async def test_two_replicas_on_one_database_send_each_retrigger_once(
+    database_url: str, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick_retries(monkeypatch)
+    settings = engine_settings(database_url, fake_engine, RUNSBOT_RETRIGGER_RATE="20")
+    first = await start_retrigger_bot(settings, fake_engine)
+    second = await start_retrigger_bot(settings, fake_engine)
+    try:
+        runs = [f"run_{n}" for n in range(6)]
+        for run_id in runs:
+            await first.failed_run(run_id)
+        # Asked on both replicas at once: each wakes its own dispatcher.
+        answers = await asyncio.gather(
+            *((first if n % 2 else second).retrigger(run_id) for n, run_id in enumerate(runs))
+        )
+        new_runs = {body["id"] for status, body in answers if status == 202}
+        assert len(new_runs) == 6
+        await fake_engine.wait_for_requests(6)
+        for bot in (first, second):
+            await bot.dispatcher.dispatch()
+            await bot.dispatcher.idle()
+        assert fake_engine.count_by_run_id() == dict.fromkeys(new_runs, 1)
+        fake_engine.assert_no_violations()
+    finally:
+        await first.close()
+        await second.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from store import retriggers
 from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 from store.models import Note, Retrigger, Run
 from store.records import RetriggerRequested, RetriggerRouting
@@ -124,6 +125,35 @@ async def test_five_at_once_make_one_new_run_and_the_others_are_told_the_same_wi
     assert await count(store, Run) == 2
     assert await count(store, Retrigger) == 1
     assert await count(store, Note) == 1
+
+
+async def test_the_unique_index_alone_keeps_one_in_flight(
+    retrigger_store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the early look for a retrigger in flight, every loser meets the unique
+    index at insert, and is still told the winner: the rule is the database's."""
+    real_in_flight = retriggers.in_flight
+    looked: set[asyncio.Task[Any] | None] = set()
+
+    async def blind_first_look(session: Any, run_id: str) -> RetriggerInFlight | None:
+        task = asyncio.current_task()
+        if task not in looked:  # each request's early look sees nothing
+            looked.add(task)
+            return None
+        return await real_in_flight(session, run_id)
+
+    monkeypatch.setattr(retriggers, "in_flight", blind_first_look)
+    store = retrigger_store
+    await store.report_runs([failed()])
+    outcomes = await asyncio.gather(
+        *(store.request_retrigger("run_original", requested_by=f"api:{n}") for n in range(5)),
+        return_exceptions=True,
+    )
+    (won,) = [o for o in outcomes if isinstance(o, RetriggerRequested)]
+    lost = [o for o in outcomes if isinstance(o, RetriggerInFlight)]
+    assert len(lost) == 4, outcomes
+    assert {e.new_run_id for e in lost} == {won.new_run.id}
+    assert (await count(store, Run), await count(store, Retrigger)) == (2, 1)
 
 
 async def test_a_retrigger_that_ended_lets_the_run_be_retriggered_again(
