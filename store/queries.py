@@ -242,7 +242,8 @@ def _count_select(
     return select(func.count()).select_from(first)
 
 
-def _summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
+def run_summary(row: Any, workflow: WorkflowRecord, note_count: int) -> RunSummary:
+    """The run in `row` (a runs row or a page query's row) as a list shows it."""
     return RunSummary(
         id=row.id,
         workflow=workflow,
@@ -299,7 +300,7 @@ async def list_runs(session: AsyncSession, flt: RunFilter) -> RunPage:
             page, earlier, later = page[::-1], len(rows) > flt.limit, True
         else:
             earlier, later = True, len(rows) > flt.limit
-    runs = tuple(_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
+    runs = tuple(run_summary(row, _workflow_of(row, workflows), row.note_count) for row in page)
     search = search_fingerprint(flt)
 
     def cursor(row: Any, *, backward: bool) -> str:
@@ -435,7 +436,7 @@ async def run_detail(session: AsyncSession, run_id: str) -> RunDetail | None:
         for step in row.steps or ()
     )
     return RunDetail(
-        summary=_summary(row, workflow, len(notes)),
+        summary=run_summary(row, workflow, len(notes)),
         payload=row.payload,
         steps=steps,
         notes=notes,

@@ -21,7 +21,7 @@ from store.alert_queue import mark_alerts_stale
 from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 from store.ids import new_run_id
 from store.models import Note, Retrigger, Run, Workflow
-from store.queries import _summary as run_summary  # one way to make a RunSummary
+from store.queries import run_summary
 from store.records import RetriggerRequested, RetriggerRouting, RunSummary, workflow_record
 from store.reports import RunState
 from store.thread_lines import queue_thread_lines
