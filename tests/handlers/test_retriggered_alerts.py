@@ -58,6 +58,22 @@ async def alerted_original(runsbot: Runsbot) -> str:
     return alert.ts
 
 
+async def thread_says(runsbot: Runsbot, ts: str, text: str) -> str:
+    """The reply of runsbot's in the alert's thread that says `text`: a plain reply (the
+    channel shows the alert alone)."""
+    slack = runsbot.slack
+    reply = await wait_until(
+        lambda: next(
+            (m for m in slack.thread(ALERTS_CHANNEL, ts)[1:] if text in rendered_text(m)), None
+        ),
+        timeout=10,
+        message=lambda: [rendered_text(m) for m in slack.thread(ALERTS_CHANNEL, ts)],
+    )
+    assert reply.subtype != "thread_broadcast"
+    assert [m.ts for m in slack.messages(ALERTS_CHANNEL)] == [ts]
+    return rendered_text(reply)
+
+
 async def alert_says(runsbot: Runsbot, ts: str, text: str) -> str:
     slack = runsbot.slack
     return await wait_until(
@@ -87,6 +103,8 @@ async def test_the_engines_report_of_the_new_run_updates_the_original_alert_and_
     text = await alert_says(runsbot, ts, shown)
     assert new_run_id in text
     assert await thread_lines(runsbot) == [("retry_ended", new_run_id)]
+    line = {"failed": "is still failing: still 504", "finished": "finished"}[outcome]
+    assert new_run_id in await thread_says(runsbot, ts, line)
 
     await runsbot.dispatcher.dispatch()
     await runsbot.dispatcher.idle()
@@ -116,6 +134,8 @@ async def test_a_retrigger_the_engine_never_takes_fails_the_new_run_and_tells_th
     text = await alert_says(runsbot, ts, "Still failing")
     assert requested.new_run.id in text
     assert await thread_lines(runsbot) == [("retry_given_up", requested.new_run.id)]
+    told = await thread_says(runsbot, ts, "the engine never accepted the retrigger")
+    assert f"<@{ALICE}>" in told and requested.new_run.id in told
     detail = await runsbot.store.get_run(requested.new_run.id)
     assert detail is not None and detail.summary.error_message is not None
     assert "did not accept this retrigger" in detail.summary.error_message
