@@ -54,14 +54,20 @@ class Background:
         """Stop starting anything; wait up to `grace` seconds, then cancel what still runs.
 
         Tasks are not cancelled in the middle of a store call when they end in time: a
-        transaction cut short can leave SQLite locked."""
+        transaction cut short can leave SQLite locked. A task may start another while this
+        waits (a worker its sends): those are waited for too, within the same `grace`."""
         self.closed = True
         self._closing.set()
-        if self._tasks:
-            _, cut_off = await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in cut_off:
-                task.cancel()
-            await asyncio.gather(*cut_off, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while running := {task for task in self._tasks if not task.done()}:
+            left = deadline - loop.time()
+            if left <= 0:
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                return
+            await asyncio.wait(running, timeout=left)
 
     async def idle(self, timeout: float, what: str) -> None:
         """Wait until no task runs (for tests and benchmarks)."""

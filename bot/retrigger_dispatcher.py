@@ -204,6 +204,8 @@ class RetriggerDispatcher:
             while len(self._sends) >= MAX_IN_FLIGHT:
                 await asyncio.wait(set(self._sends), return_when=asyncio.FIRST_COMPLETED)
             await self._wait_for_turn(url)
+            if self._tasks.closed:
+                break  # closing: what is not claimed stays due for the next process
             claim = timedelta(seconds=SEND_TIMEOUT + CLAIM_MARGIN)
             if not await self._store.claim_retrigger(send.retrigger_id, for_at_most=claim):
                 continue
