@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from store.filter_errors import Problem
 
 
@@ -61,12 +63,15 @@ class NaiveDatetimeError(ValueError):
 
 
 class RetriggerInFlight(Exception):
-    """The run already has a retrigger in flight: `requested_by` asked for it, as
-    `new_run_id`. Nothing new was made."""
+    """The run already has a retrigger in flight: `requested_by` asked for it at
+    `requested_at` (aware UTC), as `new_run_id`. Nothing new was made."""
 
-    def __init__(self, run_id: str, *, new_run_id: str, requested_by: str) -> None:
+    def __init__(
+        self, run_id: str, *, new_run_id: str, requested_by: str, requested_at: datetime
+    ) -> None:
         super().__init__(f"{run_id} is already being retriggered as {new_run_id}")
         self.run_id, self.new_run_id, self.requested_by = run_id, new_run_id, requested_by
+        self.requested_at = requested_at
 
 
 class RetriggerNotConfigured(Exception):

@@ -56,14 +56,19 @@ async def in_flight(session: AsyncSession, run_id: str) -> RetriggerInFlight | N
     """The retrigger of `run_id` still in flight, as the error a second request gets."""
     row = (
         await session.execute(
-            select(Retrigger.new_run_id, Retrigger.requested_by).where(
+            select(Retrigger.new_run_id, Retrigger.requested_by, Retrigger.requested_at).where(
                 Retrigger.run_id == run_id, Retrigger.state.in_(IN_FLIGHT)
             )
         )
     ).one_or_none()
     if row is None:
         return None
-    return RetriggerInFlight(run_id, new_run_id=row.new_run_id, requested_by=row.requested_by)
+    return RetriggerInFlight(
+        run_id,
+        new_run_id=row.new_run_id,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+    )
 
 
 async def request_retrigger(

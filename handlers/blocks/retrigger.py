@@ -20,7 +20,7 @@ from store.records import RunSummary
 from .elements import context, person, retrigger_button, section
 from .message import SlackMessage
 from .runs_page import is_retriggerable, run_row
-from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line
+from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date
 
 # An ephemeral message holds 50 blocks: a heading, two blocks a run, and a closing line.
 GROUP_RUNS_SHOWN = 20
@@ -101,8 +101,9 @@ def retriggered(reference: str, new_run_id: str) -> SlackMessage:
 def already_retriggered(error: RetriggerInFlight) -> SlackMessage:
     """Someone (perhaps this person, a moment ago) retriggered the run first."""
     return _message(
-        f"{person(error.requested_by)} already retriggered this run as {_code(error.new_run_id)}, "
-        "and it has not ended yet: nothing new was sent."
+        f"{person(error.requested_by)} already retriggered this run as "
+        f"{_code(error.new_run_id)} {slack_date(error.requested_at)}, and it has not ended "
+        "yet: nothing new was sent."
     )
 
 

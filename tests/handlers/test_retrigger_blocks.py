@@ -3,6 +3,8 @@ or a person sent, escaped, and saying what to do."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from handlers.blocks.retrigger import (
     GROUP_RUNS_SHOWN,
     already_retriggered,
@@ -19,6 +21,7 @@ from store.types import RunStatus
 from tests.fake_slack import buttons, check_message, check_view, rendered_text
 from tests.handlers.test_runs_blocks import OUR_TOKENS, run
 
+ASKED = datetime(2026, 11, 20, 10, 2, tzinfo=UTC)
 HOSTILE = "<!channel> & <@U0EVIL> `x`" + "é" * 300
 
 
@@ -31,7 +34,9 @@ def test_every_answer_is_a_message_slack_takes_with_the_text_escaped() -> None:
         group_to_recover([], 0),
         retriggered(HOSTILE, "run_new"),
         already_retriggered(
-            RetriggerInFlight("run_01", new_run_id="run_new", requested_by=HOSTILE)
+            RetriggerInFlight(
+                "run_01", new_run_id="run_new", requested_by=HOSTILE, requested_at=ASKED
+            )
         ),
         not_allowed(unchecked=False),
         not_allowed(unchecked=True),
@@ -57,11 +62,16 @@ def test_a_group_lists_its_first_runs_each_with_a_retrigger_and_says_how_many_mo
 
 
 def test_the_answers_name_who_what_and_what_to_set() -> None:
-    in_flight = RetriggerInFlight("run_01", new_run_id="run_new", requested_by="slack:U0ALICE01")
-    assert "<@U0ALICE01> already retriggered this run as `run_new`" in rendered_text(
-        already_retriggered(in_flight).to_dict()
+    in_flight = RetriggerInFlight(
+        "run_01", new_run_id="run_new", requested_by="slack:U0ALICE01", requested_at=ASKED
     )
-    by_api = RetriggerInFlight("run_01", new_run_id="run_new", requested_by="ops-script")
+    told = already_retriggered(in_flight).to_dict()
+    assert "<@U0ALICE01> already retriggered this run as `run_new`" in rendered_text(told)
+    # When, in each reader's own zone (the token's fallback says UTC).
+    assert "`run_new` <!date^1795168920^" in told["blocks"][0]["text"]["text"]
+    by_api = RetriggerInFlight(
+        "run_01", new_run_id="run_new", requested_by="ops-script", requested_at=ASKED
+    )
     assert "ops-script already retriggered" in rendered_text(already_retriggered(by_api).to_dict())
     assert "RUNSBOT_RETRIGGER_USERS" in rendered_text(not_allowed(unchecked=False).to_dict())
     url = rendered_text(
