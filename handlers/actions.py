@@ -54,6 +54,13 @@ async def on_retrigger_button(
         )
         message = retriggered(done.original.reference, done.new_run.id)
         await answer_privately(body, client, respond, message)
+    shown_in = body.get("view") or {}
+    if shown_in.get("callback_id") == ids.View.RUN_DETAIL:
+        # The detail under the answer now shows the new run in its retry chain (and no
+        # Retrigger button while it is in flight), for whoever closes the answer.
+        run_id = str(action["value"])
+        detail = await store.get_run(run_id)
+        await client.views_update(view_id=shown_in["id"], view=_detail_view(run_id, detail))
 
 
 async def on_add_note_button(

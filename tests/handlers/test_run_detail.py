@@ -19,11 +19,13 @@ from handlers.ids import View as ViewId
 from store.masking import MASK
 from store.models import Retrigger, Run
 from store.run_store import RunStore
+from tests.fake_engine import FakeEngine
 from tests.fake_slack import (
     ACK_DEADLINE,
     ALERTS_CHANNEL,
     ALICE,
     BOB,
+    CAROL,
     OPS_CHANNEL,
     Ephemeral,
     FakeSlack,
@@ -35,6 +37,15 @@ from tests.fake_slack import (
 )
 from tests.handlers.commands import ask
 from tests.handlers.conftest import Runsbot, slack_settings, start_runsbot
+from tests.handlers.retrigger_support import (
+    alerted_failure,
+    click_retrigger,
+    configured,
+    retrigger_bot,
+    retriggers_of,
+)
+
+__all__ = ["retrigger_bot"]  # the fixture, used by name
 
 HUBSPOT = {"id": "hubspot-salesforce", "source": "HubSpot", "destination": "Salesforce"}
 
@@ -305,3 +316,34 @@ async def test_view_details_in_socket_mode(fake_slack: FakeSlack, database_url: 
         assert SECRET not in rendered_text(modal)
     finally:
         await bot.api.close()
+
+
+async def test_retrigger_inside_the_detail_answers_over_it_and_the_detail_shows_the_retry(
+    retrigger_bot: Runsbot, fake_engine: FakeEngine
+) -> None:
+    bot = retrigger_bot
+    flow = await configured(bot, fake_engine, "wf-detail")
+    alert = await alerted_failure(bot, "run_in_modal", flow)
+    modal = await click_view_details(bot, user=CAROL, message=alert)
+    assert [button.action_id for button in buttons(modal)].count(Action.RETRIGGER) == 1
+
+    await click_retrigger(bot, CAROL, view=modal)
+    answer = await wait_until(
+        lambda: (
+            (top := bot.slack.open_modal(CAROL)) is not None
+            and top.id != modal.id
+            and rendered_text(top)
+        ),
+        message="no answer over the detail",
+    )
+    ((new_id, _),) = await retriggers_of(bot, "run_in_modal")
+    assert "Retriggered" in answer and new_id in answer
+    # Under the answer, the detail itself: the new run in its chain, no second Retrigger.
+    detail = await wait_until(
+        lambda: new_id in (shown := rendered_text(bot.slack.views[modal.id])) and shown,
+        message=lambda: rendered_text(bot.slack.views[modal.id]),
+    )
+    assert "Retried as" in detail
+    assert Action.RETRIGGER not in [b.action_id for b in buttons(bot.slack.views[modal.id])]
+    (sent,) = await fake_engine.wait_for_requests(1)
+    assert sent.run_id == new_id
