@@ -227,7 +227,7 @@ async def retrigger_run(request: web.Request) -> web.Response:
             f"requested by {error.requested_by}",
             run=detail_json(in_flight) if in_flight is not None else None,
         ) from None
-    new_run = await store.get_run(requested.new_run.id)
+    new_run = await store.get_run(requested.new_run_id)
     assert new_run is not None
     return json_response(detail_json(new_run), 202)
 

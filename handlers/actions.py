@@ -52,7 +52,7 @@ async def on_retrigger_button(
         done = await store.request_retrigger(
             str(action["value"]), requested_by=ids.slack_person(user_id)
         )
-        message = retriggered(done.original.reference, done.new_run.id)
+        message = retriggered(done.reference, done.new_run_id)
         await answer_privately(body, client, respond, message)
     shown_in = body.get("view") or {}
     if shown_in.get("callback_id") == ids.View.RUN_DETAIL:

@@ -25,38 +25,31 @@ MIRRORED_SOURCES = frozenset({NoteSource.API, NoteSource.SLACK_MODAL})
 
 
 async def add_note(
-    session: AsyncSession,
-    run_id: str,
-    *,
-    author: str,
-    text: str,
-    source: str,
-    now: datetime,
-    slack_channel_id: str | None = None,
-    slack_message_ts: str | None = None,
+    session: AsyncSession, run_id: str, *, author: str, text: str, source: str, now: datetime
 ) -> tuple[NoteRecord, int]:
     """The note as stored on the run, and how many thread lines mirror it (an API or modal
     note gets one in the thread of each alert naming the run); raises RunNotFound."""
     if await session.scalar(select(Run.seq).where(Run.id == run_id)) is None:
         raise RunNotFound(run_id)
-    note = Note(
-        run_id=run_id,
-        author=author,
-        text=text,
-        source=source,
-        slack_channel_id=slack_channel_id,
-        slack_message_ts=slack_message_ts,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(note)
-    await session.flush()
+    note = await write_note(session, run_id, author=author, text=text, source=source, now=now)
     lines = 0
     if source in MIRRORED_SOURCES:
         lines = await queue_thread_lines(
             session, run_id, ThreadLineKind.NOTE, now=now, note_id=note.id
         )
     return note_record(note), lines
+
+
+async def write_note(
+    session: AsyncSession, run_id: str, *, author: str, text: str, source: str, now: datetime
+) -> Note:
+    """The note row, written (for a run the caller knows is there), with its id."""
+    note = Note(
+        run_id=run_id, author=author, text=text, source=source, created_at=now, updated_at=now
+    )
+    session.add(note)
+    await session.flush()
+    return note
 
 
 def runs_named(text: str, candidates: Iterable[str]) -> tuple[str, ...]:

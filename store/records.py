@@ -186,11 +186,13 @@ class RetriggerRouting:
 
 @dataclass(frozen=True)
 class RetriggerRequested:
-    """A retrigger as the store recorded it: the original run (its audit note counted), the
-    new pending run made from it, who asked and when (aware UTC)."""
+    """A retrigger as the store recorded it: the original run (by ID and reference), the new
+    pending run made from it, who asked and when (aware UTC). The new run itself is read like
+    any other (`RunStore.get_run`)."""
 
-    original: RunSummary
-    new_run: RunSummary
+    run_id: str
+    reference: str
+    new_run_id: str
     requested_by: str
     requested_at: datetime
 

@@ -141,15 +141,14 @@ async def take_turn(
 async def hold_url(session: AsyncSession, trigger_url: str, *, until: datetime) -> None:
     """No request to `trigger_url` before `until` (the engine's Retry-After); a later hold
     already set stays."""
-    current = await session.scalar(
-        select(TriggerPace.not_before).where(TriggerPace.trigger_url == trigger_url)
-    )
-    if current is not None and current >= until:
-        return
     statement = (
         upsert(session, TriggerPace)
         .values(trigger_url=trigger_url, not_before=until)
-        .on_conflict_do_update(index_elements=["trigger_url"], set_={"not_before": until})
+        .on_conflict_do_update(
+            index_elements=["trigger_url"],
+            set_={"not_before": until},
+            where=TriggerPace.not_before < until,
+        )
     )
     await session.execute(statement)
 

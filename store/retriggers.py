@@ -14,15 +14,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.alert_queue import mark_alerts_stale
 from store.errors import RetriggerInFlight, RetriggerNotConfigured, RunNotFound
 from store.ids import new_run_id
-from store.models import Note, Retrigger, Run, Workflow
-from store.queries import run_summary
-from store.records import RetriggerRequested, RetriggerRouting, RunSummary, workflow_record
+from store.models import Retrigger, Run, Workflow
+from store.notes import write_note
+from store.records import RetriggerRequested, RetriggerRouting
 from store.reports import RunState
 from store.thread_lines import queue_thread_lines
 from store.types import NoteSource, RetriggerState, RunStatus, ThreadLineKind
@@ -83,18 +83,17 @@ async def request_retrigger(
     RetriggerInFlight (found before writing), RetriggerNotConfigured (nothing written); a
     concurrent winner shows as IntegrityError at flush, which the caller turns into
     RetriggerInFlight once this transaction is rolled back."""
-    # The run, its workflow and its note count in one statement: each one costs a round trip.
-    notes = select(func.count()).where(Note.run_id == Run.id).scalar_subquery()
+    # The run and its workflow in one statement: each one costs a round trip.
     found = (
         await session.execute(
-            select(Run, Workflow, notes)
+            select(Run, Workflow)
             .join(Workflow, Workflow.id == Run.workflow_id)
             .where(Run.id == run_id)
         )
     ).one_or_none()
     if found is None:
         raise RunNotFound(run_id)
-    original, workflow, note_count = found
+    original, workflow = found
     if (running := await in_flight(session, run_id)) is not None:
         raise running
     trigger_url = workflow.trigger_url or routing.default_trigger_url
@@ -140,37 +139,19 @@ async def request_retrigger(
             updated_at=now,
         )
     )
-    session.add(
-        Note(
-            run_id=run_id,
-            author=requested_by,
-            text=f"Retriggered as {new_id}",
-            source=NoteSource.RUNSBOT,
-            created_at=now,
-            updated_at=now,
-        )
+    await write_note(
+        session,
+        run_id,
+        author=requested_by,
+        text=f"Retriggered as {new_id}",
+        source=NoteSource.RUNSBOT,
+        now=now,
     )
-    await session.flush()
     await mark_alerts_stale(session, [run_id], now)
-    record = workflow_record(workflow)
     return RetriggerRequested(
-        original=run_summary(original, record, int(note_count) + 1),  # the audit note
-        new_run=RunSummary(
-            id=new_id,
-            workflow=record,
-            reference=original.reference,
-            status=RunStatus.PENDING,
-            started_at=now,
-            finished_at=None,
-            updated_at=now,
-            created_at=now,
-            error_message=None,
-            error_step=None,
-            skip_reason=None,
-            result=None,
-            retry_of=run_id,
-            note_count=0,
-        ),
+        run_id=run_id,
+        reference=original.reference,
+        new_run_id=new_id,
         requested_by=requested_by,
         requested_at=now,
     )

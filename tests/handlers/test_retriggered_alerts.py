@@ -92,7 +92,7 @@ async def test_the_engines_report_of_the_new_run_updates_the_original_alert_and_
     runsbot = retriggering
     ts = await alerted_original(runsbot)
     requested = await runsbot.store.request_retrigger("run_original", requested_by=f"slack:{ALICE}")
-    new_run_id = requested.new_run.id
+    new_run_id = requested.new_run_id
     text = await alert_says(runsbot, ts, "Retriggered by")
     assert new_run_id in text and f"<@{ALICE}>" in text
     await fake_engine.wait_for_requests(1)
@@ -132,10 +132,10 @@ async def test_a_retrigger_the_engine_never_takes_fails_the_new_run_and_tells_th
     ts = await alerted_original(runsbot)
     requested = await runsbot.store.request_retrigger("run_original", requested_by=f"slack:{ALICE}")
     text = await alert_says(runsbot, ts, "Still failing")
-    assert requested.new_run.id in text
-    assert await thread_lines(runsbot) == [("retry_given_up", requested.new_run.id)]
+    assert requested.new_run_id in text
+    assert await thread_lines(runsbot) == [("retry_given_up", requested.new_run_id)]
     told = await thread_says(runsbot, ts, "the engine never accepted the retrigger")
-    assert f"<@{ALICE}>" in told and requested.new_run.id in told
-    detail = await runsbot.store.get_run(requested.new_run.id)
+    assert f"<@{ALICE}>" in told and requested.new_run_id in told
+    detail = await runsbot.store.get_run(requested.new_run_id)
     assert detail is not None and detail.summary.error_message is not None
     assert "did not accept this retrigger" in detail.summary.error_message

@@ -68,27 +68,26 @@ async def test_a_retrigger_makes_the_new_run_its_outbox_row_and_an_audit_note(
     requested = await store.request_retrigger("run_original", requested_by="slack:U024BE7LH")
 
     assert isinstance(requested, RetriggerRequested)
-    assert requested.original.id == "run_original"
-    assert requested.original.note_count == 1
+    assert (requested.run_id, requested.reference) == ("run_original", "ACME Corp — Renewal 2027")
     assert requested.requested_by == "slack:U024BE7LH"
-    new = requested.new_run
-    assert new.id.startswith("run_") and len(new.id) == 30
+    new_id = requested.new_run_id
+    assert new_id.startswith("run_") and len(new_id) == 30
+
+    detail = await store.get_run(new_id)
+    assert detail is not None and detail.payload == PAYLOAD
+    new = detail.summary
     assert (new.status, new.retry_of) == (RunStatus.PENDING, "run_original")
     assert new.reference == "ACME Corp — Renewal 2027"
     assert new.workflow.id == "hubspot-salesforce"
-
-    detail = await store.get_run(new.id)
-    assert detail is not None and detail.payload == PAYLOAD
-    assert detail.summary.retry_of == "run_original"
     original = await store.get_run("run_original")
-    assert original is not None and original.retried_as == (new.id,)
+    assert original is not None and original.retried_as == (new_id,)
     (note,) = original.notes
     assert (note.author, note.source) == ("slack:U024BE7LH", NoteSource.RUNSBOT)
-    assert new.id in note.text
+    assert new_id in note.text
 
     async with store.engine.connect() as connection:
         row = (await connection.execute(select(Retrigger))).one()
-    assert (row.run_id, row.new_run_id, row.state) == ("run_original", new.id, "pending")
+    assert (row.run_id, row.new_run_id, row.state) == ("run_original", new_id, "pending")
     assert row.trigger_url == TRIGGER_URL
     assert json.loads(row.body) == {
         "run_id": new.id,
@@ -121,7 +120,7 @@ async def test_five_at_once_make_one_new_run_and_the_others_are_told_the_same_wi
     (won,) = [o for o in outcomes if isinstance(o, RetriggerRequested)]
     lost = [o for o in outcomes if isinstance(o, RetriggerInFlight)]
     assert len(lost) == 4, outcomes
-    assert {(e.new_run_id, e.requested_by) for e in lost} == {(won.new_run.id, won.requested_by)}
+    assert {(e.new_run_id, e.requested_by) for e in lost} == {(won.new_run_id, won.requested_by)}
     assert await count(store, Run) == 2
     assert await count(store, Retrigger) == 1
     assert await count(store, Note) == 1
@@ -152,7 +151,7 @@ async def test_the_unique_index_alone_keeps_one_in_flight(
     (won,) = [o for o in outcomes if isinstance(o, RetriggerRequested)]
     lost = [o for o in outcomes if isinstance(o, RetriggerInFlight)]
     assert len(lost) == 4, outcomes
-    assert {e.new_run_id for e in lost} == {won.new_run.id}
+    assert {e.new_run_id for e in lost} == {won.new_run_id}
     assert (await count(store, Run), await count(store, Retrigger)) == (2, 1)
 
 
@@ -163,16 +162,16 @@ async def test_a_retrigger_that_ended_lets_the_run_be_retriggered_again(
     await store.report_runs([failed()])
     first = await store.request_retrigger("run_original", requested_by="api:ops")
     running = RunReport.model_validate(
-        {"id": first.new_run.id, "workflow": {"id": WORKFLOW["id"]}, "status": "running"}
+        {"id": first.new_run_id, "workflow": {"id": WORKFLOW["id"]}, "status": "running"}
     )
     await store.report_runs([running])
-    assert await retrigger_states(store) == {first.new_run.id: RetriggerState.ACCEPTED}
-    await store.report_runs([failed(first.new_run.id, reference=None)])
+    assert await retrigger_states(store) == {first.new_run_id: RetriggerState.ACCEPTED}
+    await store.report_runs([failed(first.new_run_id, reference=None)])
     second = await store.request_retrigger("run_original", requested_by="api:ops")
-    assert second.new_run.id != first.new_run.id
+    assert second.new_run_id != first.new_run_id
     assert await retrigger_states(store) == {
-        first.new_run.id: RetriggerState.ENDED,
-        second.new_run.id: RetriggerState.PENDING,
+        first.new_run_id: RetriggerState.ENDED,
+        second.new_run_id: RetriggerState.PENDING,
     }
 
 
