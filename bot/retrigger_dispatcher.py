@@ -92,8 +92,8 @@ class _Refused(Exception):
 
 
 class RetriggerDispatcher:
-    """Sends the retrigger outbox to the engine. `requested()` on a new retrigger;
-    `dispatch()` to sweep."""
+    """Sends the retrigger outbox to the engine. `wake()` on a new retrigger; `dispatch()` to
+    sweep."""
 
     def __init__(
         self, store: RunStore, *, secret: str | None, rate: float, metrics: Metrics | None = None
@@ -110,10 +110,6 @@ class RetriggerDispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
         self._leased = False
-
-    def requested(self) -> None:
-        """A retrigger was requested: send it soon."""
-        self.wake()
 
     def wake(self) -> None:
         """Dispatch soon; safe to call from any coroutine, any number of times."""

@@ -34,37 +34,20 @@ SLACK_CONNECTION = web.AppKey("slack_connection", SlackConnection)
 RESPONSE_URLS = web.AppKey("response_urls", ResponseUrls)
 
 
-class AlertsQueued:
-    """Passes the store's word that a commit queued alerts on to the alert dispatcher.
-
-    The store is opened, and told whom to tell, before the app that makes the dispatcher:
-    this comes first, and the app connects its dispatcher to it.
-    """
+class StoreSignal:
+    """Passes the store's word that a commit did something (queued alerts, with their number;
+    requested a retrigger) on to the dispatchers. The store is opened, and told whom to tell,
+    before the app that makes the dispatchers: this comes first, and the app connects them."""
 
     def __init__(self) -> None:
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[..., None]] = []
 
-    def connect(self, listener: Callable[[int], None]) -> None:
+    def connect(self, listener: Callable[..., None]) -> None:
         self._listeners.append(listener)
 
-    def __call__(self, count: int) -> None:
+    def __call__(self, *count: int) -> None:
         for listener in self._listeners:
-            listener(count)
-
-
-class RetriggersWaiting:
-    """Passes the store's word that a commit requested a retrigger on to the retrigger
-    dispatcher (connected, like AlertsQueued, by the app made with the store)."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[], None]] = []
-
-    def connect(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
-
-    def __call__(self) -> None:
-        for listener in self._listeners:
-            listener()
+            listener(*count)
 
 
 def open_store(settings: Settings) -> RunStore:
@@ -72,21 +55,15 @@ def open_store(settings: Settings) -> RunStore:
     the app made with this store wakes its alert dispatcher for them. Retriggers go to
     RUNSBOT_TRIGGER_URL (or the workflow's own) with Slack on or off, and wake the
     retrigger dispatcher."""
-    routing = RetriggerRouting(
-        default_trigger_url=settings.trigger_url, can_sign=settings.trigger_secret is not None
-    )
-    if settings.slack_mode is SlackMode.OFF:
-        return RunStore.open(
-            settings.database_url,
-            retrigger_routing=routing,
-            on_retrigger_requested=RetriggersWaiting(),
-        )
+    slack_on = settings.slack_mode is not SlackMode.OFF
     return RunStore.open(
         settings.database_url,
-        alert_routing=AlertRouting(settings.alert_channel),
-        on_alerts_queued=AlertsQueued(),
-        retrigger_routing=routing,
-        on_retrigger_requested=RetriggersWaiting(),
+        alert_routing=AlertRouting(settings.alert_channel) if slack_on else None,
+        on_alerts_queued=StoreSignal() if slack_on else None,
+        retrigger_routing=RetriggerRouting(
+            default_trigger_url=settings.trigger_url, can_sign=settings.trigger_secret is not None
+        ),
+        on_retrigger_requested=StoreSignal(),
     )
 
 
@@ -137,8 +114,8 @@ def create_web_app(
         rate=settings.retrigger_rate,
         metrics=metrics,
     )
-    if isinstance(store.on_retrigger_requested, RetriggersWaiting):
-        store.on_retrigger_requested.connect(retriggers.requested)
+    if isinstance(store.on_retrigger_requested, StoreSignal):
+        store.on_retrigger_requested.connect(retriggers.wake)
     if settings.slack_mode is not SlackMode.OFF:
         responses = app[RESPONSE_URLS] = ResponseUrls()
         client = create_slack_client(settings, health)
@@ -156,9 +133,9 @@ def create_web_app(
             rules=grouping,
             post_interval=post_interval,
         )
-        if isinstance(store.on_alerts_queued, AlertsQueued):
+        if isinstance(store.on_alerts_queued, StoreSignal):
             store.on_alerts_queued.connect(dispatcher.queued)
-        if isinstance(store.on_retrigger_requested, RetriggersWaiting):
+        if isinstance(store.on_retrigger_requested, StoreSignal):
             # The original's alert now says who retriggered it: re-render it soon.
             store.on_retrigger_requested.connect(dispatcher.wake)
         app[DISPATCHER] = dispatcher

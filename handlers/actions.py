@@ -9,7 +9,6 @@ of a detail modal's retry chain, it shows that run in the same modal.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -28,6 +27,7 @@ from handlers.errors import refusals_told
 from handlers.note_modal import note_targets_in_time, show_modal
 from handlers.private_answers import answer_privately
 from handlers.retrigger_access import RetriggerAccess, check_may_retrigger
+from handlers.store_reads import read_in_time, start_reading
 from store.records import RunDetail
 from store.run_store import RunStore
 
@@ -58,9 +58,7 @@ async def on_retrigger_button(
     if shown_in.get("callback_id") == ids.View.RUN_DETAIL:
         # The detail under the answer now shows the new run in its retry chain (and no
         # Retrigger button while it is in flight), for whoever closes the answer.
-        run_id = str(action["value"])
-        detail = await store.get_run(run_id)
-        await client.views_update(view_id=shown_in["id"], view=_detail_view(run_id, detail))
+        await _show_detail_in(shown_in["id"], str(action["value"]), client, store)
 
 
 async def on_add_note_button(
@@ -93,10 +91,16 @@ async def on_view_details_button(
     if shown_in.get("type") == "modal":
         # A run of a detail modal's retry chain: shown in its place (no trigger_id is needed,
         # and no stack of modals grows past Slack's three).
-        detail = await store.get_run(run_id)
-        await client.views_update(view_id=shown_in["id"], view=_detail_view(run_id, detail))
+        await _show_detail_in(shown_in["id"], run_id, client, store)
         return
     await _open_detail(body["trigger_id"], run_id, client, store)
+
+
+async def _show_detail_in(
+    view_id: str, run_id: str, client: AsyncWebClient, store: RunStore
+) -> None:
+    detail = await store.get_run(run_id)
+    await client.views_update(view_id=view_id, view=_detail_view(run_id, detail))
 
 
 async def _open_detail(
@@ -104,23 +108,17 @@ async def _open_detail(
 ) -> None:
     """Opens the detail modal while `trigger_id` is valid: at once if the store answers
     within DETAIL_WAIT_SECONDS, else as "Loading", updated when it answers."""
-    reading = asyncio.ensure_future(store.get_run(run_id))
-    try:
-        done, _ = await asyncio.wait({reading}, timeout=DETAIL_WAIT_SECONDS)
-        if done:
-            await client.views_open(
-                trigger_id=trigger_id, view=_detail_view(run_id, reading.result())
-            )
-            return
-        opened = await client.views_open(trigger_id=trigger_id, view=run_detail_loading(run_id))
-        loading = opened["view"]
-        detail = await reading
-        # With the hash, an update never overwrites what changed the modal meanwhile.
-        await client.views_update(
-            view_id=loading["id"], hash=loading["hash"], view=_detail_view(run_id, detail)
-        )
-    finally:
-        reading.cancel()  # only when the modal could not be opened: nobody would see it
+    reading = start_reading(store.get_run(run_id))
+    if await read_in_time(reading, DETAIL_WAIT_SECONDS):
+        await client.views_open(trigger_id=trigger_id, view=_detail_view(run_id, reading.result()))
+        return
+    opened = await client.views_open(trigger_id=trigger_id, view=run_detail_loading(run_id))
+    loading = opened["view"]
+    detail = await reading
+    # With the hash, an update never overwrites what changed the modal meanwhile.
+    await client.views_update(
+        view_id=loading["id"], hash=loading["hash"], view=_detail_view(run_id, detail)
+    )
 
 
 def _detail_view(run_id: str, detail: RunDetail | None) -> View:

@@ -8,13 +8,13 @@ uses the same bounded read to refuse a run that vanished.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.store_reads import read_in_time, start_reading
 from store.records import NoteTarget
 from store.run_store import RunStore
 
@@ -26,17 +26,8 @@ async def note_targets_in_time(
     store: RunStore, run_ids: Sequence[str], *, limit: int = 100
 ) -> list[NoteTarget] | None:
     """The runs as the modal names them, or None when the store did not answer in time."""
-    task = asyncio.ensure_future(store.note_targets(run_ids, limit=limit))
-    done, _ = await asyncio.wait({task}, timeout=STORE_BUDGET)
-    if not done:
-        task.add_done_callback(_dropped)
-        return None
-    return task.result()
-
-
-def _dropped(task: asyncio.Future[list[NoteTarget]]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved, so asyncio does not log it as lost
+    reading = start_reading(store.note_targets(run_ids, limit=limit))
+    return reading.result() if await read_in_time(reading, STORE_BUDGET) else None
 
 
 async def show_modal(client: AsyncWebClient, body: dict[str, Any], view: View) -> None:

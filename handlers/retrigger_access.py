@@ -7,8 +7,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-VARIABLE = "RUNSBOT_RETRIGGER_USERS"
-
 
 class Verdict(StrEnum):
     ALLOWED = "allowed"
