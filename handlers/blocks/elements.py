@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers import ids
-from store.records import WorkflowRecord
+from store.records import RunSummary, WorkflowRecord
+from store.types import RunStatus
 
 from .text import escape_and_truncate, isolate, one_line
 
@@ -70,6 +71,12 @@ def person(name: str) -> str:
     if match:
         return f"<@{match.group(1)}>"
     return escape_and_truncate(one_line(name), _PERSON) or "someone"
+
+
+def is_retriggerable(run: RunSummary) -> bool:
+    """Whether runsbot offers to retrigger the run (its /runs row, `/runs retrigger`, its
+    detail): failed or skipped runs; a finished one would send its data twice."""
+    return run.status in (RunStatus.FAILED, RunStatus.SKIPPED)
 
 
 def view_details_button(run_id: str) -> ButtonElement:

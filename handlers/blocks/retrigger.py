@@ -17,9 +17,9 @@ from handlers import ids
 from store.errors import RetriggerInFlight, RetriggerNotConfigured
 from store.records import RunSummary
 
-from .elements import context, person, retrigger_button, section
+from .elements import context, is_retriggerable, person, retrigger_button, section
 from .message import SlackMessage
-from .runs_page import is_retriggerable, run_row
+from .runs_page import run_row
 from .text import escape_and_truncate, escape_mrkdwn, isolate, one_line, slack_date
 
 # An ephemeral message holds 50 blocks: a heading, two blocks a run, and a closing line.

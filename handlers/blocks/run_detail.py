@@ -26,6 +26,7 @@ from store.types import RetriggerState, RunStatus
 
 from .elements import (
     context,
+    is_retriggerable,
     mrkdwn,
     note_button,
     person,
@@ -79,7 +80,6 @@ _STATE_TEXT = {
 }
 _UNKNOWN_STEP_STATUS = "▫️"
 # A run in flight, or one whose data moved, is not sent again (as on alerts and /runs pages).
-_RETRIGGERABLE = {RunStatus.FAILED, RunStatus.SKIPPED}
 
 
 def run_detail_modal(detail: RunDetail) -> View:
@@ -373,7 +373,7 @@ def _actions(detail: RunDetail) -> ActionsBlock:
     # As on alerts: one retrigger at a time, and none once a retrigger finished the work.
     in_flight = any(link.in_flight for link in detail.retries)
     recovered = any(link.status is RunStatus.FINISHED for link in detail.retries)
-    if run.status in _RETRIGGERABLE and not in_flight and not recovered:
+    if is_retriggerable(run) and not in_flight and not recovered:
         buttons.append(retrigger_button(run.id, run.reference, primary=True))
     buttons.append(note_button(run.id))
     return ActionsBlock(block_id=ids.Block.DETAIL_ACTIONS, elements=buttons)

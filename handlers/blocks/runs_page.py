@@ -21,10 +21,9 @@ from slack_sdk.models.blocks import (
 from handlers import ids
 from handlers.page_state import PageState
 from store.records import RunPage, RunSummary
-from store.types import RunStatus
 
 from .elements import context as _context
-from .elements import note_button, retrigger_button, route, view_details_button
+from .elements import is_retriggerable, note_button, retrigger_button, route, view_details_button
 from .elements import section as _section
 from .help import usage_message
 from .message import SlackMessage
@@ -45,9 +44,6 @@ _REFERENCE = 1_275  # every reference whole: 255 characters, each at most 5 esca
 _ERROR = 200
 _QUERY = 300
 _FALLBACK_QUERY = 100
-
-# A run in flight, or one whose data moved, is not sent again (as on alerts).
-_RETRIGGERABLE = {RunStatus.FAILED, RunStatus.SKIPPED}
 
 
 def runs_page(page: RunPage, state: PageState) -> SlackMessage:
@@ -127,11 +123,6 @@ def run_row(run: RunSummary) -> SectionBlock:
     return _row(run)
 
 
-def is_retriggerable(run: RunSummary) -> bool:
-    """Whether runsbot offers to retrigger the run (as the /runs page's buttons do)."""
-    return run.status in _RETRIGGERABLE
-
-
 # --- pieces --------------------------------------------------------------------------------
 
 
@@ -161,7 +152,7 @@ def _row(run: RunSummary) -> SectionBlock:
 
 def _actions(run: RunSummary) -> ActionsBlock:
     buttons = [view_details_button(run.id)]
-    if run.status in _RETRIGGERABLE:
+    if is_retriggerable(run):
         buttons.append(retrigger_button(run.id, run.reference))
     buttons.append(note_button(run.id))
     # One actions block per run: block IDs must be unique within a message, run IDs are.
