@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import ids
@@ -25,7 +24,6 @@ from handlers.blocks.modals import MAX_RUN_OPTIONS, group_note_modal, note_modal
 from handlers.blocks.retrigger import GROUP_RUNS_SHOWN, confirm_retrigger, group_to_recover
 from handlers.blocks.runs_page import run_not_found
 from handlers.blocks.shortcuts import not_a_run_alert
-from handlers.commands.reply import reply
 from handlers.errors import refusals_told
 from handlers.note_modal import note_targets_in_time, show_modal
 from handlers.private_answers import answer_privately
@@ -67,12 +65,11 @@ async def on_add_note_shortcut(
     body: dict[str, Any],
     client: AsyncWebClient,
     store: RunStore,
-    respond: AsyncRespond,
 ) -> None:
     await ack()
     alert = await store.alerted_runs(body["channel"]["id"], body["message"]["ts"])
     if alert is None:
-        await reply(respond, not_a_run_alert("Add note to run"))
+        await answer_privately(body, client, None, not_a_run_alert("Add note to run"))
         return
     if alert.single_run_id is not None:
         targets = await note_targets_in_time(store, [alert.single_run_id])
